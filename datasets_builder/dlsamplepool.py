@@ -1,0 +1,58 @@
+"""DLSamplePool: the 46 example notebooks of the paper's Code RAG, each linked to the DLCodeEval item it solves."""
+
+from __future__ import annotations
+
+import datasets
+
+from .common import ATTRIBUTE_FEATURES, ArtifactConfig, locate, read_text
+from .dlcodeeval import read_codeeval
+from .raw import RawDataError, split_code_blocks
+from .source import CODEEVAL_CODE, CODEEVAL_REQUIREMENTS, EXPECTED_COUNTS, SAMPLE_POOL
+
+FEATURES = datasets.Features({
+    "id": datasets.Value("int32"),
+    "source_id": datasets.Value("int32"),
+    "code": datasets.Value("string"),
+    "user_requirement": datasets.Value("string"),
+    **ATTRIBUTE_FEATURES,
+})
+
+
+def read_sample_pool(samples_path: str, requirements_path: str, code_path: str) -> list[dict]:
+    """Sample *i* of Samples.txt with `source_id`: the DLCodeEval item whose reference notebook it is."""
+    references = read_codeeval(requirements_path, code_path)
+    by_code = {row["reference_code"].rstrip("\n"): row for row in references}
+    blocks = split_code_blocks(read_text(samples_path), samples_path, EXPECTED_COUNTS[SAMPLE_POOL])
+    rows, seen = [], {}
+    for index, block in enumerate(blocks):
+        source = by_code.get(block.text.rstrip("\n"))
+        if source is None:
+            raise RawDataError(samples_path, block.line, f"sample {index} is not one of the DLCodeEval reference "
+                                                         "notebooks (DLSamplePool must hold the same 46 notebooks)")
+        if source["id"] in seen:
+            raise RawDataError(samples_path, block.line, f"sample {index} repeats sample {seen[source['id']]}")
+        seen[source["id"]] = index
+        rows.append({"id": index, "source_id": source["id"], "code": block.text,
+                     "user_requirement": source["user_requirement"],
+                     "dataset_attributes": source["dataset_attributes"],
+                     "dataset_attributes_format": source["dataset_attributes_format"]})
+    return rows
+
+
+class DLSamplePool(datasets.GeneratorBasedBuilder):
+    BUILDER_CONFIG_CLASS = ArtifactConfig
+    BUILDER_CONFIGS = [ArtifactConfig(name="default", description="The 46 code samples of DLSamplePool.")]
+    DEFAULT_CONFIG_NAME = "default"
+
+    def _info(self) -> datasets.DatasetInfo:
+        return datasets.DatasetInfo(description="DLSamplePool (DLCodeGen paper)", features=FEATURES)
+
+    def _split_generators(self, dl_manager):
+        paths = locate(self.config, dl_manager, {"samples_path": SAMPLE_POOL,
+                                                 "requirements_path": CODEEVAL_REQUIREMENTS,
+                                                 "code_path": CODEEVAL_CODE})
+        return [datasets.SplitGenerator(name=datasets.Split.TRAIN, gen_kwargs=paths)]
+
+    def _generate_examples(self, samples_path: str, requirements_path: str, code_path: str):
+        for row in read_sample_pool(samples_path, requirements_path, code_path):
+            yield row["id"], row

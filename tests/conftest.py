@@ -1,0 +1,38 @@
+"""Shared fixtures: the real artifact from ../shared, and the datasets built from it once per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dlcodegen.datasets_builder.source import resolve_source
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def artifact_dir() -> Path:
+    source = resolve_source()
+    if source.is_remote:
+        pytest.fail("the DLCodeGen artifact is not beside the checkout (../shared/dlcodegen-artifact); "
+                    "set DLCODEGEN_ARTIFACT to its folder")
+    return Path(source.location)
+
+
+@pytest.fixture(scope="session")
+def built_datasets(tmp_path_factory, artifact_dir) -> Path:
+    from dlcodegen.datasets_builder.export import build_all
+
+    out = tmp_path_factory.mktemp("datasets")
+    build_all(source=str(artifact_dir), out_dir=out, log=lambda _: None)
+    return out
+
+
+@pytest.fixture
+def artifact_copy(tmp_path, artifact_dir) -> Path:
+    """A writable copy of the artifact for tests that corrupt one file."""
+    copy = tmp_path / "artifact"
+    shutil.copytree(artifact_dir, copy)
+    return copy
