@@ -35,6 +35,50 @@ def _data_push(args: argparse.Namespace) -> None:
         print(f"pushed {name} -> {url}")
 
 
+def _eval_reproduce_table2(args: argparse.Namespace) -> None:
+    from dlcodegen.data import load_local
+    from dlcodegen.reproduce import format_table2, reproduce_table2
+
+    references = load_local("dlcodeeval", split="test", path=args.data)["reference_code"]
+    generations = load_local("dlcodeeval-generations", split="test", path=args.data)
+    rows, unformatted_refs = reproduce_table2(references, generations, args.normalize)
+    print(format_table2(rows, unformatted_refs, args.normalize))
+
+
+def _eval_codebleu(args: argparse.Namespace) -> None:
+    from dlcodegen.data import load_local
+    from dlcodegen.predictions import read_predictions
+    from dlcodegen.scoring import score_codebleu
+
+    items = load_local("dlcodeeval", split="test", path=args.data)
+    predictions = read_predictions(args.predictions, "code", items["id"])
+    scores = score_codebleu([predictions[item_id] for item_id in items["id"]], items["reference_code"],
+                            normalize_mode=args.normalize)
+    _print_scores(scores, args.json)
+
+
+def _eval_plans(args: argparse.Namespace) -> None:
+    from dlcodegen.data import load_local
+    from dlcodegen.plan_metrics import compute_plan_metrics
+    from dlcodegen.predictions import read_predictions
+
+    split = load_local("dlplandata", split=args.split, path=args.data)
+    predictions = read_predictions(args.predictions, "plan", split["id"])
+    scores = compute_plan_metrics([predictions[item_id] for item_id in split["id"]], split["plan_text"])
+    _print_scores(scores, args.json)
+
+
+def _print_scores(scores: dict, as_json: bool) -> None:
+    import json
+
+    if as_json:
+        print(json.dumps(scores, indent=2))
+        return
+    for key, value in scores.items():
+        shown = "n/a" if value is None else (f"{value:.4f}" if isinstance(value, float) else value)
+        print(f"{key:<28} {shown}")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dlcodegen", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +97,28 @@ def make_parser() -> argparse.ArgumentParser:
     push.add_argument("--out", default=DEFAULT_DATA_DIR, help=f"folder of built datasets (default: "
                                                               f"{DEFAULT_DATA_DIR})")
     push.set_defaults(handler=_data_push)
+
+    evaluation = commands.add_parser("eval", help="score generations and plans; reproduce the paper's tables")
+    eval_commands = evaluation.add_subparsers(dest="eval_command", required=True)
+    data_help = "folder of built datasets (default: $DLCODEGEN_DATA or build/datasets; built when missing)"
+    normalizations = ("none", "dlcodegen", "dlcodegen-split-strings")
+    table2 = eval_commands.add_parser("reproduce-table2", help="recompute Table II from the released generations")
+    table2.add_argument("--normalize", default="dlcodegen", choices=normalizations,
+                        help="code normalisation before CodeBLEU (default: dlcodegen, the paper's)")
+    table2.add_argument("--data", help=data_help)
+    table2.set_defaults(handler=_eval_reproduce_table2)
+    codebleu = eval_commands.add_parser("codebleu", help="CodeBLEU of {id, code} rows against DLCodeEval")
+    codebleu.add_argument("--predictions", required=True, help="JSON Lines file of {\"id\": int, \"code\": str}")
+    codebleu.add_argument("--normalize", default="none", choices=normalizations)
+    codebleu.add_argument("--data", help=data_help)
+    codebleu.add_argument("--json", action="store_true", help="print the scores as JSON")
+    codebleu.set_defaults(handler=_eval_codebleu)
+    plans = eval_commands.add_parser("plans", help="plan metrics of {id, plan} rows against DLPlanData")
+    plans.add_argument("--predictions", required=True, help="JSON Lines file of {\"id\": int, \"plan\": str|object}")
+    plans.add_argument("--split", default="test", choices=("train", "validation", "test"))
+    plans.add_argument("--data", help=data_help)
+    plans.add_argument("--json", action="store_true", help="print the scores as JSON")
+    plans.set_defaults(handler=_eval_plans)
     return parser
 
 

@@ -245,8 +245,9 @@ def _repair(text: str) -> tuple[str, list[str]]:
         out.append('"')
         repairs.add("unterminated string")
     if stack:
+        _drop_trailing_comma(out, set())
         _drop_dangling(out, stack[-1])
-        _drop_trailing_comma(out, repairs)
+        _drop_trailing_comma(out, set())
         out.extend("}" if opener == "{" else "]" for opener in reversed(stack))
         repairs.add(f"truncated: closed {len(stack)} bracket(s)")
     return "".join(out), sorted(repairs)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
+
+# Every test runs offline: nothing may reach the Hugging Face Hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_EVALUATE_OFFLINE", "1")
 
 import pytest
 
@@ -36,3 +42,24 @@ def artifact_copy(tmp_path, artifact_dir) -> Path:
     copy = tmp_path / "artifact"
     shutil.copytree(artifact_dir, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def codeeval(built_datasets):
+    import datasets
+
+    return datasets.load_dataset(str(built_datasets / "dlcodeeval"))["test"]
+
+
+@pytest.fixture(scope="session")
+def generations(built_datasets):
+    import datasets
+
+    return datasets.load_dataset(str(built_datasets / "dlcodeeval-generations"))["test"]
+
+
+@pytest.fixture(scope="session")
+def plandata(built_datasets):
+    import datasets
+
+    return datasets.load_dataset(str(built_datasets / "dlplandata"))

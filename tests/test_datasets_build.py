@@ -157,8 +157,13 @@ def test_source_resolution(tmp_path, artifact_dir, monkeypatch):
     assert resolve_source().location == UPSTREAM_BASE_URL
 
 
-def test_build_from_a_url_downloads_through_the_builder(artifact_dir, tmp_path):
+def test_build_from_a_url_downloads_through_the_builder(artifact_dir, tmp_path, monkeypatch):
     """The URL path is real: a loopback HTTP server stands in for raw.githubusercontent.com."""
+    import huggingface_hub.constants
+
+    # The suite runs with HF offline mode on; this test reaches only its own loopback server.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False, raising=False)
     handler = partial(SimpleHTTPRequestHandler, directory=str(artifact_dir))
     handler.log_message = lambda *args: None
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)

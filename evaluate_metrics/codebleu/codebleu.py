@@ -1,0 +1,67 @@
+"""CodeBLEU as an `evaluate` metric: CodeXGLUE's definition, optionally after the DLCodeGen paper's normalisation."""
+
+import datasets
+import evaluate
+
+from dlcodegen.codebleu import DEFAULT_WEIGHTS
+from dlcodegen.scoring import score_codebleu
+
+_CITATION = """\
+@misc{ren2020codebleu,
+  title  = {CodeBLEU: a Method for Automatic Evaluation of Code Synthesis},
+  author = {Shuo Ren and Daya Guo and Shuai Lu and Long Zhou and Shujie Liu and Duyu Tang and Neel Sundaresan
+            and Ming Zhou and Ambrosio Blanco and Shuai Ma},
+  year   = {2020},
+  eprint = {2009.10297},
+  archivePrefix = {arXiv}
+}
+"""
+
+_DESCRIPTION = """\
+CodeBLEU = alpha * BLEU + beta * keyword-weighted BLEU + gamma * AST subtree match + theta * data-flow match,
+corpus level, as in CodeXGLUE. Scores equal the `codebleu` PyPI package except where it departs from CodeXGLUE
+(a corpus data-flow score of 0 counts as 1 there). `normalize="dlcodegen"` first applies the DLCodeGen paper's
+post-processing (fences and comments out, black at line length 210, one line, spaces around special characters).
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions: list of generated code strings.
+    references: list of reference code strings, or list of lists of references (one list per prediction).
+    lang: programming language (default "python").
+    weights: (alpha, beta, gamma, theta), default (0.25, 0.25, 0.25, 0.25).
+    normalize: "none" (default), "dlcodegen" (the paper's normalisation) or "dlcodegen-split-strings".
+    per_item: also return `per_item`, a list with the five scores of each pair on its own.
+Returns:
+    codebleu, ngram_match_score, weighted_ngram_match_score, syntax_match_score, dataflow_match_score: fractions
+    in [0, 1]; with a dlcodegen normalisation also unformatted_predictions and unformatted_references (documents
+    black could not parse, scored unformatted).
+Examples:
+    >>> codebleu = evaluate.load("./evaluate_metrics/codebleu")
+    >>> code = "def add(a, b):\n    total = a + b\n    return total"
+    >>> codebleu.compute(predictions=[code], references=[code])["codebleu"]
+    1.0
+"""
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class CodeBLEU(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=[
+                datasets.Features({"predictions": datasets.Value("string"),
+                                   "references": datasets.Sequence(datasets.Value("string"))}),
+                datasets.Features({"predictions": datasets.Value("string"),
+                                   "references": datasets.Value("string")}),
+            ],
+            reference_urls=["https://arxiv.org/abs/2009.10297",
+                            "https://github.com/microsoft/CodeXGLUE/tree/main/Code-Code/code-to-code-trans/evaluator"],
+        )
+
+    def _compute(self, predictions, references, lang="python", weights=DEFAULT_WEIGHTS, normalize="none",
+                 per_item=False):
+        return score_codebleu(predictions, references, lang=lang, weights=tuple(weights), normalize_mode=normalize,
+                              per_item=per_item)
