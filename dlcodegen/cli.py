@@ -68,6 +68,41 @@ def _eval_plans(args: argparse.Namespace) -> None:
     _print_scores(scores, args.json)
 
 
+def _plan_predict(args: argparse.Namespace) -> None:
+    import json
+
+    from dlcodegen.data import load_local
+    from dlcodegen.planner import load_planner, predict_rows
+
+    rows = load_local("dlplandata", split=args.split, path=args.data)
+    if args.limit:
+        rows = rows.select(range(min(args.limit, len(rows))))
+    planner = load_planner(args.planner, data_path=args.data, **_neural_options(args))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
+        for row in predict_rows(planner, rows):
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"wrote {len(rows)} plans from {planner.name} to {out}")
+
+
+def _neural_options(args: argparse.Namespace) -> dict:
+    spec = args.planner or "retrieval"
+    return {} if spec == "retrieval" else {"num_beams": args.num_beams}
+
+
+def _plan_eval(args: argparse.Namespace) -> None:
+    from dlcodegen.planner import DEFAULT_PLANNER, evaluate_planner, load_planner
+    from dlcodegen.report import format_plan_report
+
+    columns = {}
+    for spec in args.planner or [DEFAULT_PLANNER]:
+        args.planner = spec
+        planner = load_planner(spec, data_path=args.data, **_neural_options(args))
+        columns[planner.name] = evaluate_planner(planner, args.data, args.split, args.limit)
+    print(format_plan_report(columns, args.split, paper=args.split == "test" and not args.limit))
+
+
 def _print_scores(scores: dict, as_json: bool) -> None:
     import json
 
@@ -119,6 +154,22 @@ def make_parser() -> argparse.ArgumentParser:
     plans.add_argument("--data", help=data_help)
     plans.add_argument("--json", action="store_true", help="print the scores as JSON")
     plans.set_defaults(handler=_eval_plans)
+
+    plan = commands.add_parser("plan", help="predict solution plans and compare planners")
+    plan_commands = plan.add_subparsers(dest="plan_command", required=True)
+    planner_help = "retrieval, a planner model folder or a Hub id (default: the shipped default, retrieval)"
+    predict = plan_commands.add_parser("predict", help="write {id, plan, plan_text} rows for a DLPlanData split")
+    predict.add_argument("--planner", help=planner_help)
+    predict.add_argument("--out", required=True, help="JSON Lines file to write")
+    plan_eval = plan_commands.add_parser("eval", help="Table IV-style report for one or more planners")
+    plan_eval.add_argument("--planner", nargs="+", help=planner_help + "; several give side-by-side columns")
+    for sub in (predict, plan_eval):
+        sub.add_argument("--split", default="test", choices=("train", "validation", "test"))
+        sub.add_argument("--limit", type=int, help="only the first N rows of the split")
+        sub.add_argument("--num-beams", type=int, default=1, help="beam search width for neural planners")
+        sub.add_argument("--data", help=data_help)
+    predict.set_defaults(handler=_plan_predict)
+    plan_eval.set_defaults(handler=_plan_eval)
     return parser
 
 

@@ -1,0 +1,66 @@
+"""Turn a saved model folder into a self-contained Hub repo: pipeline code, `custom_pipelines` and model card."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jinja2
+
+from .plan_pipeline import REMOTE_TASK
+
+HF_DIR = Path(__file__).resolve().parent
+METRIC_NAMES = {
+    "category_em": "Category EM", "input_bleu": "Input BLEU", "output_bleu": "Output BLEU",
+    "layers_mld": "Layers MLD", "learning_rate_mae": "Learning rate MAE", "loss_function_em": "Loss function EM",
+    "optimizer_em": "Optimizer EM", "batch_size_mae": "Batch size MAE", "epochs_mae": "Epochs MAE",
+    "metric_em": "Metric EM", "bleu": "Plan BLEU", "unparseable": "Unparseable plans",
+}
+
+
+def _plan_module() -> Path:
+    import dlcodegen.plan
+
+    return Path(dlcodegen.plan.__file__)
+
+
+def add_pipeline_code(folder: Path) -> None:
+    """Copy the pipeline and its (standard-library only) plan parser, and declare the custom pipeline."""
+    shutil.copyfile(HF_DIR / "plan_pipeline.py", folder / "plan_pipeline.py")
+    shutil.copyfile(_plan_module(), folder / "plan.py")
+    config_path = folder / "config.json"
+    config = json.loads(config_path.read_text())
+    config["custom_pipelines"] = {REMOTE_TASK: {"impl": "plan_pipeline.DLPlanGenerationPipeline",
+                                         "pt": ["AutoModelForCausalLM"], "tf": [], "type": "text"}}
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def model_card(metrics: dict, info: dict, template_path: str | Path, model_name: str) -> str:
+    from huggingface_hub import EvalResult, ModelCardData
+
+    results = [EvalResult(task_type="text-generation", task_name="Solution plan prediction",
+                          dataset_type="dlplandata", dataset_name="DLPlanData", dataset_split="test",
+                          metric_type=key, metric_name=METRIC_NAMES.get(key, key), metric_value=round(value, 4))
+               for key, value in metrics.items() if key in METRIC_NAMES and value is not None]
+    data = ModelCardData(model_name=model_name, license="apache-2.0", language=["en"], library_name="transformers",
+                         pipeline_tag="text-generation", tags=["dlcodegen", "code-generation", "planning"],
+                         datasets=["dlplandata"], eval_results=results or None)
+    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
+        Path(template_path).read_text(encoding="utf-8"))
+    body = template.render(metrics=metrics, info=info, model_name=model_name, metric_names=METRIC_NAMES)
+    return f"---\n{data.to_yaml()}\n---\n{body}"
+
+
+def finalize_model_folder(folder: str | Path, metrics: dict, info: dict, template_path: str | Path) -> None:
+    folder = Path(folder)
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"{folder} has no config.json: save the model there first")
+    template = Path(template_path)
+    if not template.is_file():
+        raise FileNotFoundError(f"model card template {template} not found (run from the repository root, or pass "
+                                "--model_card_template)")
+    for checkpoint in folder.glob("checkpoint-*"):  # the best model is already saved at the top level
+        shutil.rmtree(checkpoint)
+    add_pipeline_code(folder)
+    (folder / "README.md").write_text(model_card(metrics, info, template, folder.name), encoding="utf-8")
