@@ -38,6 +38,14 @@ class RawBlock:
     text: str
 
 
+def _lines(text: str) -> list[str]:
+    """The file's lines; the newline that ends the last one does not start another."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def parse_record(text: str, file: str, line: int) -> tuple[dict, str]:
     """Parse one raw line as JSON, else as a Python literal; it must be a dict."""
     try:
@@ -56,9 +64,7 @@ def parse_record(text: str, file: str, line: int) -> tuple[dict, str]:
 def read_records(text: str, file: str, expected: int | None = None,
                  required_keys: tuple[str, ...] = ()) -> list[RawRecord]:
     """Read a file of one record per line. Blank lines are only allowed at the very end."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    lines = _lines(text)
     truncated_tail = not text.endswith("\n")
     records: list[RawRecord] = []
     for index, raw_line in enumerate(lines):
@@ -86,9 +92,7 @@ def read_records(text: str, file: str, expected: int | None = None,
 
 def split_code_blocks(text: str, file: str, expected: int) -> list[RawBlock]:
     """Split a file of code blocks *separated* (not terminated) by a line of exactly 37 dashes."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    lines = _lines(text)
     blocks: list[RawBlock] = []
     current: list[str] = []
     start = 1
@@ -115,9 +119,7 @@ def _finish_block(lines: list[str], start: int, file: str) -> RawBlock:
 
 def split_generations(text: str, file: str, expected: int) -> list[RawBlock]:
     """Split a released-generations file: each generation is *terminated* by `<37 dashes> <index>`."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    lines = _lines(text)
     blocks: list[RawBlock] = []
     current: list[str] = []
     start = 1

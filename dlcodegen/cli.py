@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-DEFAULT_DATA_DIR = "build/datasets"
+from dlcodegen.data import DEFAULT_DATA_DIR
 
 
 class UserError(Exception):
@@ -77,7 +77,7 @@ def _plan_predict(args: argparse.Namespace) -> None:
     rows = load_local("dlplandata", split=args.split, path=args.data)
     if args.limit:
         rows = rows.select(range(min(args.limit, len(rows))))
-    planner = load_planner(args.planner, data_path=args.data, **_neural_options(args))
+    planner = load_planner(args.planner, data_path=args.data, **_neural_options(args.planner, args.num_beams))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
@@ -86,9 +86,10 @@ def _plan_predict(args: argparse.Namespace) -> None:
     print(f"wrote {len(rows)} plans from {planner.name} to {out}")
 
 
-def _neural_options(args: argparse.Namespace) -> dict:
-    spec = args.planner or "retrieval"
-    return {} if spec == "retrieval" else {"num_beams": args.num_beams}
+def _neural_options(spec: str | None, num_beams: int) -> dict:
+    from dlcodegen.planner import DEFAULT_PLANNER
+
+    return {} if (spec or DEFAULT_PLANNER) == "retrieval" else {"num_beams": num_beams}
 
 
 def _plan_eval(args: argparse.Namespace) -> None:
@@ -97,8 +98,7 @@ def _plan_eval(args: argparse.Namespace) -> None:
 
     columns = {}
     for spec in args.planner or [DEFAULT_PLANNER]:
-        args.planner = spec
-        planner = load_planner(spec, data_path=args.data, **_neural_options(args))
+        planner = load_planner(spec, data_path=args.data, **_neural_options(spec, args.num_beams))
         columns[planner.name] = evaluate_planner(planner, args.data, args.split, args.limit)
     print(format_plan_report(columns, args.split, paper=args.split == "test" and not args.limit))
 

@@ -192,7 +192,11 @@ class NeuralPlanner:
             raise FileNotFoundError(f"{model} is not a model folder (no config.json)")
         self.name = str(model)
         self.num_beams, self.max_new_tokens, self.batch_size = num_beams, max_new_tokens, batch_size
-        self.pipe = pipeline("dl-plan-generation", model=str(model), device=device)
+        try:
+            self.pipe = pipeline("dl-plan-generation", model=str(model), device=device)
+        except OSError as error:  # not a folder here, and the Hub is unreachable or has no such repo
+            raise FileNotFoundError(f"planner {model} is neither a model folder here nor a model the Hugging Face "
+                                    f"Hub could provide ({type(error).__name__})") from None
 
     def _options(self) -> dict:
         options = {"num_beams": self.num_beams}
