@@ -157,7 +157,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="predict solution plans and compare planners")
     plan_commands = plan.add_subparsers(dest="plan_command", required=True)
-    planner_help = "retrieval, a planner model folder or a Hub id (default: the shipped default, retrieval)"
+    planner_help = ("retrieval, a planner model folder or Hub id, or hybrid:MODEL (the model's input and output "
+                    "fields with the retrieval planner's others); default: the shipped default, retrieval")
     predict = plan_commands.add_parser("predict", help="write {id, plan, plan_text} rows for a DLPlanData split")
     predict.add_argument("--planner", help=planner_help)
     predict.add_argument("--out", required=True, help="JSON Lines file to write")

@@ -175,6 +175,11 @@ def _extract_object_text(text: str) -> str:
 
 
 _PY_WORDS = {"True": "true", "False": "false", "None": "null"}
+_SCHEMA_KEYS = ("Task Category", "Dataset", "Input", "Output", "Preprocess", "Model Architecture", "Layers",
+                "Hyperparameters", "Hypermeters", "optimizer", "loss function", "learning rate", "batch size",
+                "epochs", "evaluation metric")
+_KEY_AHEAD = re.compile(r"(?:%s)[\"']\s*:" % "|".join(re.escape(key) for key in _SCHEMA_KEYS), re.I)
+_CLOSER_AHEAD = re.compile(r"\s*(?:[,:}\]]|$)")
 
 
 def _repair(text: str) -> tuple[str, list[str]]:
@@ -197,6 +202,17 @@ def _repair(text: str) -> tuple[str, list[str]]:
             elif char == "\\":
                 escaped = True
                 out.append(char)
+            elif char == quote and _KEY_AHEAD.match(text, index):
+                # `"Input": "shape (32, 32, "Preprocess": ...`: the string never closed before the next key
+                while out and out[-1] in " ,":
+                    out.pop()
+                out.append('", ')
+                quote = None
+                index -= 1  # read this quote again, as the opening of the key
+                repairs.add("unterminated string before a key")
+            elif char == quote and not _CLOSER_AHEAD.match(text, index):
+                out.append('\\"')  # a quote inside the text: what follows cannot follow a closed string
+                repairs.add("unescaped quote")
             elif char == quote:
                 quote = None
                 out.append('"')
@@ -296,6 +312,16 @@ def parse_json_object(text: str) -> tuple[dict, list[str]]:
     if not isinstance(value, dict):
         raise PlanParseError(f"expected a JSON object, got {type(value).__name__}")
     return value, repairs
+
+
+def model_prompt(prompt_text: str) -> str:
+    """The prompt a planner model sees: `prompt_text` without its final space.
+
+    A byte-level BPE pre-tokenizer attaches a space to the punctuation after it (` {"`), so a prompt that ends in a
+    space tokenizes differently alone than as the prefix of prompt + completion. Ending at `"Code Plan":` and
+    starting the completion with ` {` keeps the boundary identical in training and generation.
+    """
+    return prompt_text.rstrip()
 
 
 def format_plan_prompt(user_requirement: str, dataset_attributes: str | dict) -> str:

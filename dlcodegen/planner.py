@@ -223,11 +223,35 @@ class NeuralPlanner:
         return PlanPrediction(plan, output["plan_text"], output["repairs"], output["error"])
 
 
+class HybridPlanner:
+    """Per-field ensemble: the neural planner's text fields, the retrieval planner's everything else."""
+
+    def __init__(self, retrieval: RetrievalPlanner, neural: NeuralPlanner,
+                 neural_fields: Sequence[str] = ("input", "output")):
+        self.retrieval, self.neural, self.neural_fields = retrieval, neural, tuple(neural_fields)
+        self.name = f"hybrid:{neural.name}"
+
+    def predict(self, requirement: str, attributes="") -> PlanPrediction:
+        base = self.retrieval.predict(requirement, attributes)
+        generated = self.neural.predict(requirement, attributes)
+        plan = base.plan
+        if generated.plan is not None:
+            for name in self.neural_fields:
+                if getattr(generated.plan, name):
+                    setattr(plan, name, getattr(generated.plan, name))
+        return PlanPrediction(plan, plan.to_json(), generated.repairs, generated.error)
+
+    def predict_batch(self, items: Iterable[tuple[str, object]]) -> list[PlanPrediction]:
+        return [self.predict(requirement, attributes) for requirement, attributes in items]
+
+
 def load_planner(spec: str | None = None, data_path: str | None = None, **options):
-    """`retrieval`, a model folder or a Hub id; `None` gives the shipped default."""
+    """`retrieval`, `hybrid:MODEL`, a model folder or a Hub id; `None` gives the shipped default."""
     spec = spec or DEFAULT_PLANNER
     if spec == "retrieval":
         return RetrievalPlanner.from_dataset(data_path)
+    if spec.startswith("hybrid:"):
+        return HybridPlanner(RetrievalPlanner.from_dataset(data_path), NeuralPlanner(spec[len("hybrid:"):], **options))
     return NeuralPlanner(spec, **options)
 
 

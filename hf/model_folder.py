@@ -52,6 +52,9 @@ def model_card(metrics: dict, info: dict, template_path: str | Path, model_name:
     return f"---\n{data.to_yaml()}\n---\n{body}"
 
 
+INFO_FILE = "training_info.json"
+
+
 def finalize_model_folder(folder: str | Path, metrics: dict, info: dict, template_path: str | Path) -> None:
     folder = Path(folder)
     if not (folder / "config.json").is_file():
@@ -63,4 +66,33 @@ def finalize_model_folder(folder: str | Path, metrics: dict, info: dict, templat
     for checkpoint in folder.glob("checkpoint-*"):  # the best model is already saved at the top level
         shutil.rmtree(checkpoint)
     add_pipeline_code(folder)
+    (folder / INFO_FILE).write_text(json.dumps({"info": info, "test_metrics": metrics}, indent=2) + "\n")
     (folder / "README.md").write_text(model_card(metrics, info, template, folder.name), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Re-score a planner folder on the DLPlanData test split and re-render its card and pipeline code."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m dlcodegen.hf.model_folder", description=main.__doc__)
+    parser.add_argument("folder")
+    parser.add_argument("--test-samples", type=int, default=400)
+    parser.add_argument("--num-beams", type=int, default=1)
+    parser.add_argument("--data", help="folder of built datasets")
+    parser.add_argument("--model-card-template", default="model_card.md")
+    args = parser.parse_args(argv)
+
+    from dlcodegen.planner import NeuralPlanner, evaluate_planner
+
+    folder = Path(args.folder)
+    info = json.loads((folder / INFO_FILE).read_text())["info"]
+    add_pipeline_code(folder)  # the scorer below loads the folder's own pipeline code
+    metrics = evaluate_planner(NeuralPlanner(folder, num_beams=args.num_beams), args.data, "test",
+                               args.test_samples)
+    info.update(test_samples=args.test_samples, test_num_beams=args.num_beams)
+    finalize_model_folder(folder, metrics, info, args.model_card_template)
+    print(json.dumps(metrics, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,7 @@ This file is copied into every planner model folder, beside `plan.py`, so that
 
 from transformers import Pipeline
 
-from .plan import Plan, PlanParseError, format_plan_prompt
+from .plan import Plan, PlanParseError, format_plan_prompt, model_prompt
 
 TASK = "dl-plan-generation"  # registered by `import dlcodegen.hf`
 # The task name a model folder declares in `custom_pipelines` for `trust_remote_code=True`. It must differ from
@@ -39,7 +39,7 @@ class DLPlanGenerationPipeline(Pipeline):
             attributes = inputs.get("dataset_attributes", inputs.get("Dataset Attributes", dataset_attributes))
         else:
             requirement, attributes = inputs, dataset_attributes
-        prompt = format_plan_prompt(requirement, attributes if attributes is not None else "")
+        prompt = model_prompt(format_plan_prompt(requirement, attributes if attributes is not None else ""))
         encoded = self.tokenizer(prompt, return_tensors="pt", truncation=True,
                                  max_length=self._prompt_budget())
         return encoded

@@ -148,3 +148,28 @@ def test_lora_run_on_a_tiny_local_base_model(tiny_planner, built_datasets, tmp_p
     assert not (out / "adapter_config.json").exists()  # merged into the base weights on save
     planner = NeuralPlanner(out, max_new_tokens=8)
     assert isinstance(planner.predict("Detect cars in images.").plan_text, str)
+
+
+def test_prompt_tokens_are_a_prefix_of_the_training_sequence(tiny_planner, plandata):
+    """Generation starts exactly where training's completion started (no BPE merge across the boundary)."""
+    from transformers import AutoTokenizer
+
+    from dlcodegen.plan import Plan, model_prompt
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_planner)
+    for row in list(plandata["validation"])[:20]:
+        prompt = model_prompt(row["prompt_text"])
+        completion = " " + Plan.from_text(row["plan_text"]).to_json() + "}"
+        prompt_ids = tokenizer(prompt)["input_ids"]
+        assert tokenizer(prompt + completion)["input_ids"][: len(prompt_ids)] == prompt_ids
+
+
+def test_hybrid_planner_takes_text_fields_from_the_model(tiny_planner, retrieval):
+    from dlcodegen.planner import HybridPlanner
+
+    hybrid = HybridPlanner(retrieval, NeuralPlanner(tiny_planner, max_new_tokens=8))
+    requirement, attributes = "Classify images of cats and dogs.", "RGB images, two labels"
+    combined = hybrid.predict(requirement, attributes).plan
+    alone = retrieval.predict(requirement, attributes).plan
+    assert combined.task_category == alone.task_category and combined.layers == alone.layers
+    assert hybrid.name.startswith("hybrid:")

@@ -53,7 +53,7 @@ def load_plan_dataset(name: str):
     import datasets
 
     from dlcodegen.data import load_local
-    from dlcodegen.plan import Plan
+    from dlcodegen.plan import Plan, model_prompt
 
     if Path(name).is_dir():
         raw = datasets.load_dataset(name)
@@ -63,7 +63,8 @@ def load_plan_dataset(name: str):
         raw = datasets.load_dataset(name)
 
     def to_pair(row):
-        return {"prompt": row["prompt_text"], "completion": Plan.from_text(row["plan_text"]).to_json() + "}"}
+        return {"prompt": model_prompt(row["prompt_text"]),
+                "completion": " " + Plan.from_text(row["plan_text"]).to_json() + "}"}
 
     return raw.map(to_pair, remove_columns=raw["train"].column_names, desc="prompt/completion pairs")
 
