@@ -39,3 +39,10 @@ def test_remote_code_form_returns_a_plan(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]
+
+
+def test_committed_folder_carries_the_current_parser_and_pipeline():
+    """The folder's copies must match the package (refresh with hf.model_folder.add_pipeline_code)."""
+    repo = MODEL.parent.parent
+    assert (MODEL / "plan.py").read_text() == (repo / "dlcodegen" / "plan.py").read_text()
+    assert (MODEL / "plan_pipeline.py").read_text() == (repo / "hf" / "plan_pipeline.py").read_text()
