@@ -52,7 +52,7 @@ def main() -> None:
     for folder in args.neural:
         planner = NeuralPlanner(folder)
         results.append((f"neural {folder} (greedy)", "neural", _time_each(
-            lambda row: planner.predict(row["user_requirement"], row["dataset_attributes"]),
+            lambda row, planner=planner: planner.predict(row["user_requirement"], row["dataset_attributes"]),
             rows[: args.neural_items], warmup=1)))
 
     print(f"Planner latency, one plan at a time, CPU with {torch.get_num_threads()} threads "

@@ -93,13 +93,15 @@ def _neural_options(spec: str | None, num_beams: int) -> dict:
 
 
 def _plan_eval(args: argparse.Namespace) -> None:
+    from dlcodegen.data import load_local
     from dlcodegen.planner import DEFAULT_PLANNER, evaluate_planner, load_planner
     from dlcodegen.report import format_plan_report
 
+    rows = load_local("dlplandata", split=args.split, path=args.data)
     columns = {}
     for spec in args.planner or [DEFAULT_PLANNER]:
         planner = load_planner(spec, data_path=args.data, **_neural_options(spec, args.num_beams))
-        columns[planner.name] = evaluate_planner(planner, args.data, args.split, args.limit)
+        columns[planner.name] = evaluate_planner(planner, rows, args.limit)
     print(format_plan_report(columns, args.split, paper=args.split == "test" and not args.limit))
 
 

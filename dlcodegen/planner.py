@@ -6,7 +6,6 @@ turns a command-line spec (`retrieval`, a model folder or a Hub id) into one.
 
 from __future__ import annotations
 
-import math
 import re
 import statistics
 from collections import Counter
@@ -14,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from dlcodegen.plan import Plan, PlanParseError, format_plan_prompt
+from dlcodegen.plan import Plan
 from dlcodegen.plan_metrics import layers_distance, normalize_label
 
 DEFAULT_PLANNER = "retrieval"
@@ -266,14 +265,10 @@ def predict_rows(planner, rows, progress: bool = True) -> list[dict]:
     return results
 
 
-def evaluate_planner(planner, dataset_dir: str | None = None, split: str = "test", limit: int | None = None,
-                     progress: bool = True) -> dict:
-    """Plan metrics of `planner` on a DLPlanData split (the first `limit` rows)."""
-    from dlcodegen.data import load_local
+def evaluate_planner(planner, rows, limit: int | None = None, progress: bool = True) -> dict:
+    """Plan metrics of `planner` on DLPlanData `rows` (a split, or its first `limit` rows)."""
     from dlcodegen.plan_metrics import compute_plan_metrics
 
-    path = Path(dataset_dir).parent if dataset_dir and Path(dataset_dir).name == "dlplandata" else dataset_dir
-    rows = load_local("dlplandata", split=split, path=path)
     if limit:
         rows = rows.select(range(min(limit, len(rows))))
     predictions = predict_rows(planner, rows, progress)

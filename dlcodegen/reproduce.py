@@ -50,7 +50,7 @@ def ranking(rows: list[Table2Row], backbone: str, use_paper: bool) -> list[str]:
 
 
 def format_table2(rows: list[Table2Row], unformatted_refs: int, normalize_mode: str) -> str:
-    header = f"| backbone | method | " + " | ".join(TABLE2_COLUMN_TITLES) + " | unformatted |"
+    header = "| backbone | method | " + " | ".join(TABLE2_COLUMN_TITLES) + " | unformatted |"
     lines = [f"Table II recomputed with normalize={normalize_mode!r}: ours / paper (ours - paper), percent", "",
              header, "|" + " --- |" * (len(TABLE2_COLUMN_TITLES) + 3)]
     for row in rows:

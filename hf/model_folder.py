@@ -82,13 +82,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model-card-template", default="model_card.md")
     args = parser.parse_args(argv)
 
+    from dlcodegen.data import load_local
     from dlcodegen.planner import NeuralPlanner, evaluate_planner
 
     folder = Path(args.folder)
     info = json.loads((folder / INFO_FILE).read_text())["info"]
     add_pipeline_code(folder)  # the scorer below loads the folder's own pipeline code
-    metrics = evaluate_planner(NeuralPlanner(folder, num_beams=args.num_beams), args.data, "test",
-                               args.test_samples)
+    metrics = evaluate_planner(NeuralPlanner(folder, num_beams=args.num_beams),
+                               load_local("dlplandata", split="test", path=args.data), args.test_samples)
     info.update(test_samples=args.test_samples, test_num_beams=args.num_beams)
     finalize_model_folder(folder, metrics, info, args.model_card_template)
     print(json.dumps(metrics, indent=2))

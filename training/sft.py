@@ -46,21 +46,22 @@ def make_parser():
     return TrlParser((PlannerArguments, SFTConfig, ModelConfig))
 
 
-def load_plan_dataset(name: str):
-    """DLPlanData as prompt/completion pairs (completion: canonical plan JSON, closing the record)."""
+def load_plandata(name: str):
+    """DLPlanData from a folder or Hub id; the default folder is built from the artifact when missing."""
     from pathlib import Path
 
     import datasets
 
     from dlcodegen.data import load_local
-    from dlcodegen.plan import Plan, model_prompt
 
-    if Path(name).is_dir():
-        raw = datasets.load_dataset(name)
-    elif name == PlannerArguments.dataset_name:  # the default folder: build it from the artifact
-        raw = load_local("dlplandata", path=Path(name).parent)
-    else:  # a Hub dataset id
-        raw = datasets.load_dataset(name)
+    if name == PlannerArguments.dataset_name and not Path(name).is_dir():
+        return load_local("dlplandata", path=Path(name).parent)
+    return datasets.load_dataset(name)
+
+
+def to_prompt_completion(raw):
+    """Prompt/completion pairs (completion: canonical plan JSON, closing the record)."""
+    from dlcodegen.plan import Plan, model_prompt
 
     def to_pair(row):
         return {"prompt": model_prompt(row["prompt_text"]),
@@ -100,7 +101,8 @@ def main(script_args: PlannerArguments, training_args, model_args) -> dict:
     from dlcodegen.hub import push_folder, require_token
 
     started = time.time()
-    dataset = load_plan_dataset(script_args.dataset_name)
+    raw = load_plandata(script_args.dataset_name)
+    dataset = to_prompt_completion(raw)
     train = dataset["train"]
     evaluation = dataset["validation"]
     if script_args.max_train_samples:
@@ -146,8 +148,7 @@ def main(script_args: PlannerArguments, training_args, model_args) -> dict:
         from dlcodegen.planner import NeuralPlanner, evaluate_planner
 
         planner = NeuralPlanner(training_args.output_dir, num_beams=script_args.test_num_beams)
-        metrics = evaluate_planner(planner, dataset_dir=script_args.dataset_name, split="test",
-                                   limit=script_args.test_samples)
+        metrics = evaluate_planner(planner, raw["test"], limit=script_args.test_samples)
     best = trainer.state.best_metric
     info = {
         "base": base,
