@@ -25,11 +25,12 @@ def main() -> None:
 
     from codebleu import calc_codebleu
 
-    from dlcodegen.codebleu import corpus_codebleu, prepare_references
+    from dlcodegen.metrics.codebleu import corpus_codebleu, prepare_references
     from dlcodegen.data import load_local
+    from dlcodegen.datasets_builder.export import ensure_built
 
-    references = load_local("dlcodeeval", split="test", path=args.data)["reference_code"]
-    generations = load_local("dlcodeeval-generations", split="test", path=args.data)
+    references = load_local("dlcodeeval", split="test", path=ensure_built(args.data))["reference_code"]
+    generations = load_local("dlcodeeval-generations", split="test", path=ensure_built(args.data))
     sets: dict[tuple[str, str], list[str]] = {}
     for row in generations:
         sets.setdefault((row["backbone"], row["method"]), [""] * len(references))[row["id"]] = row["generation"]

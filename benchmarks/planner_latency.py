@@ -37,9 +37,10 @@ def main() -> None:
     import torch
 
     from dlcodegen.data import load_local
-    from dlcodegen.planner import NeuralPlanner, RetrievalPlanner
+    from dlcodegen.datasets_builder.export import ensure_built
+    from dlcodegen.planning.planners import NeuralPlanner, RetrievalPlanner
 
-    rows = list(load_local("dlplandata", split="validation", path=args.data))[: args.items]
+    rows = list(load_local("dlplandata", split="validation", path=ensure_built(args.data)))[: args.items]
     started = time.perf_counter()
     retrieval = RetrievalPlanner.from_dataset(args.data)
     build_seconds = time.perf_counter() - started

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import datasets
 
+from dlcodegen.data import decode_attributes, encode_attributes  # noqa: F401 - re-exported for the builders
+from dlcodegen.planning.plan import ATTRIBUTES_LABEL as ATTRIBUTES_KEY, REQUIREMENT_LABEL as REQUIREMENT_KEY
+
 from .raw import RawDataError, RawRecord
 from .source import resolve_source
-
-REQUIREMENT_KEY = "User Requirement"
-ATTRIBUTES_KEY = "Dataset Attributes"
 
 # `dataset_attributes` is a string column; `dataset_attributes_format` says how to read it back:
 # "text" -> the upstream value was this string; "json" -> the upstream value was a dict (or list) and the column
@@ -40,20 +39,6 @@ def read_text(path: str) -> str:
     with open(path, encoding="utf-8") as handle:
         return handle.read()
 
-
-def encode_attributes(value) -> tuple[str, str]:
-    if isinstance(value, str):
-        return value, "text"
-    return json.dumps(value, ensure_ascii=False), "json"
-
-
-def decode_attributes(text: str, fmt: str):
-    """Inverse of the card's `dataset_attributes` encoding: the upstream string or dict."""
-    if fmt == "text":
-        return text
-    if fmt == "json":
-        return json.loads(text)
-    raise ValueError(f"unknown dataset_attributes_format {fmt!r}: expected 'text' or 'json'")
 
 
 def requirement_fields(record: RawRecord, file: str) -> dict:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datasets
 
-from .common import ATTRIBUTE_FEATURES, ArtifactConfig, locate, read_text, requirement_fields
+from .common import ATTRIBUTE_FEATURES, ATTRIBUTES_KEY, REQUIREMENT_KEY, ArtifactConfig, locate, read_text, requirement_fields
 from .raw import read_records, split_code_blocks
 from .source import CODEEVAL_CODE, CODEEVAL_REQUIREMENTS, EXPECTED_COUNTS
 
-REQUIRED_KEYS = ("User Requirement", "Dataset Attributes")
+REQUIRED_KEYS = (REQUIREMENT_KEY, ATTRIBUTES_KEY)
 
 _BASE_FEATURES = {
     "id": datasets.Value("int32"),

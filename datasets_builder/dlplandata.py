@@ -6,14 +6,13 @@ import json
 
 import datasets
 
-from dlcodegen.plan import Plan, format_plan_prompt
+from dlcodegen.planning.plan import PLAN_LABEL as PLAN_KEY, Plan, format_plan_prompt
 
-from .common import ATTRIBUTE_FEATURES, ArtifactConfig, locate, read_text, requirement_fields
+from .common import ATTRIBUTE_FEATURES, ATTRIBUTES_KEY, REQUIREMENT_KEY, ArtifactConfig, locate, read_text, requirement_fields
 from .raw import RawDataError, RawRecord, read_records
 from .source import EXPECTED_COUNTS, PLANDATA_SPLITS
 
-PLAN_KEY = "Code Plan"
-REQUIRED_KEYS = ("User Requirement", "Dataset Attributes", PLAN_KEY)
+REQUIRED_KEYS = (REQUIREMENT_KEY, ATTRIBUTES_KEY, PLAN_KEY)
 
 FEATURES = datasets.Features({
     "id": datasets.Value("int32"),
@@ -58,7 +57,7 @@ def plan_row(index: int, record: RawRecord, file: str) -> dict:
     return {
         "id": index,
         **base,
-        "prompt_text": format_plan_prompt(record.value["User Requirement"], record.value["Dataset Attributes"]),
+        "prompt_text": format_plan_prompt(record.value[REQUIREMENT_KEY], record.value[ATTRIBUTES_KEY]),
         "plan_text": original_plan_text(record),
         **plan.field_values(),
         "extra_fields": json.dumps(extra, ensure_ascii=False) if extra else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -150,3 +151,16 @@ def build_all(source: str | None = None, out_dir: str | Path = "build/datasets",
             datasets.enable_progress_bars()
     log(f"Wrote {len(counts)} dataset folder(s) to {out_dir}")
     return counts
+
+
+def ensure_built(path: str | Path | None = None, source: str | None = None,
+                 log: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> Path:
+    """The built datasets folder (`dlcodegen.data.data_dir(path)`), building the missing datasets first."""
+    from dlcodegen.data import data_dir, missing_datasets
+
+    folder = data_dir(path)
+    missing = missing_datasets(DATASET_NAMES, folder)
+    if missing:
+        log(f"{folder} lacks {', '.join(missing)}: building from the artifact first")
+        build_all(source=source, out_dir=folder, names=tuple(missing), log=log)
+    return folder

@@ -1,29 +1,59 @@
-"""Local access to the built benchmark datasets, building them from the artifact when they are missing."""
+"""Local access to the built benchmark datasets, and the encoding of their `dataset_attributes` column.
+
+The core never builds the datasets itself (that is `datasets_builder`'s job, reached from the CLI or the Space):
+a missing folder is one clear error saying how to build it.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-import sys
 from pathlib import Path
 
 DATA_DIR_ENV = "DLCODEGEN_DATA"
 DEFAULT_DATA_DIR = "build/datasets"
+DATA_HELP = f"folder of built datasets (default: ${DATA_DIR_ENV} or {DEFAULT_DATA_DIR}; built when missing)"
+
+
+class DatasetsMissing(FileNotFoundError):
+    """A built dataset folder is not there."""
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
 
 
+def missing_datasets(names, path: str | os.PathLike | None = None) -> list[str]:
+    folder = data_dir(path)
+    return [name for name in names if not (folder / name / "README.md").is_file()]
+
+
 def load_local(name: str, config: str | None = None, split: str | None = None,
-               path: str | os.PathLike | None = None, source: str | None = None):
-    """`datasets.load_dataset` on the built folder `name`, building the datasets first if it is missing."""
+               path: str | os.PathLike | None = None):
+    """`datasets.load_dataset` on the built folder `name` (one clear error when it has not been built)."""
     import datasets
 
-    from dlcodegen.datasets_builder.export import DATASET_NAMES, build_all
-
     folder = data_dir(path)
-    if not (folder / name / "README.md").is_file():
-        print(f"{folder / name} is missing: building the datasets from the artifact first", file=sys.stderr)
-        build_all(source=source, out_dir=folder, names=DATASET_NAMES, log=lambda line: print(line, file=sys.stderr))
+    if missing_datasets([name], folder):
+        raise DatasetsMissing(f"{folder / name} is missing: run `dlcodegen data build --out {folder}` first")
     loaded = datasets.load_dataset(str(folder / name), config) if config else datasets.load_dataset(str(folder / name))
     return loaded[split] if split else loaded
+
+
+# `dataset_attributes` is a string column; `dataset_attributes_format` says how to read it back:
+# "text" -> the upstream value was this string; "json" -> the upstream value was a dict (or list) and the column
+# holds its JSON encoding (key order kept), so `decode_attributes` returns exactly the upstream value.
+
+def encode_attributes(value) -> tuple[str, str]:
+    if isinstance(value, str):
+        return value, "text"
+    return json.dumps(value, ensure_ascii=False), "json"
+
+
+def decode_attributes(text: str, fmt: str):
+    """Inverse of the card's `dataset_attributes` encoding: the upstream string or dict."""
+    if fmt == "text":
+        return text
+    if fmt == "json":
+        return json.loads(text)
+    raise ValueError(f"unknown dataset_attributes_format {fmt!r}: expected 'text' or 'json'")

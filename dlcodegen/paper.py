@@ -26,4 +26,3 @@ TABLE4_GPT2_LARGE_BEAM = {
     "learning_rate_mae": 0.09, "loss_function_em": 67.00, "optimizer_em": 62.75, "batch_size_mae": 128.26,
     "epochs_mae": 69.14, "metric_em": 66.50,
 }
-LOWER_IS_BETTER = {"layers_mld", "learning_rate_mae", "batch_size_mae", "epochs_mae", "unparseable"}

@@ -8,7 +8,7 @@
 from transformers import AutoModelForCausalLM
 from transformers.pipelines import PIPELINE_REGISTRY
 
-from .plan_pipeline import TASK, DLPlanGenerationPipeline
+from dlcodegen.planning.plan_pipeline import TASK, DLPlanGenerationPipeline
 
 if TASK not in PIPELINE_REGISTRY.get_supported_tasks():
     PIPELINE_REGISTRY.register_pipeline(TASK, pipeline_class=DLPlanGenerationPipeline, pt_model=AutoModelForCausalLM,

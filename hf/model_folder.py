@@ -8,27 +8,16 @@ from pathlib import Path
 
 import jinja2
 
-from .plan_pipeline import REMOTE_TASK
+from dlcodegen.metrics.plan_metrics import METRIC_NAMES
+from dlcodegen.planning import plan, plan_pipeline
+from dlcodegen.planning.plan_pipeline import REMOTE_TASK
 
-HF_DIR = Path(__file__).resolve().parent
-METRIC_NAMES = {
-    "category_em": "Category EM", "input_bleu": "Input BLEU", "output_bleu": "Output BLEU",
-    "layers_mld": "Layers MLD", "learning_rate_mae": "Learning rate MAE", "loss_function_em": "Loss function EM",
-    "optimizer_em": "Optimizer EM", "batch_size_mae": "Batch size MAE", "epochs_mae": "Epochs MAE",
-    "metric_em": "Metric EM", "bleu": "Plan BLEU", "unparseable": "Unparseable plans",
-}
-
-
-def _plan_module() -> Path:
-    import dlcodegen.plan
-
-    return Path(dlcodegen.plan.__file__)
 
 
 def add_pipeline_code(folder: Path) -> None:
     """Copy the pipeline and its (standard-library only) plan parser, and declare the custom pipeline."""
-    shutil.copyfile(HF_DIR / "plan_pipeline.py", folder / "plan_pipeline.py")
-    shutil.copyfile(_plan_module(), folder / "plan.py")
+    for module in (plan_pipeline, plan):
+        shutil.copyfile(module.__file__, folder / Path(module.__file__).name)
     config_path = folder / "config.json"
     config = json.loads(config_path.read_text())
     config["custom_pipelines"] = {REMOTE_TASK: {"impl": "plan_pipeline.DLPlanGenerationPipeline",
@@ -83,13 +72,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from dlcodegen.data import load_local
-    from dlcodegen.planner import NeuralPlanner, evaluate_planner
+    from dlcodegen.datasets_builder.export import ensure_built
+    from dlcodegen.planning.planners import NeuralPlanner, evaluate_planner
 
     folder = Path(args.folder)
     info = json.loads((folder / INFO_FILE).read_text())["info"]
     add_pipeline_code(folder)  # the scorer below loads the folder's own pipeline code
     metrics = evaluate_planner(NeuralPlanner(folder, num_beams=args.num_beams),
-                               load_local("dlplandata", split="test", path=args.data), args.test_samples)
+                               load_local("dlplandata", split="test", path=ensure_built(args.data)), args.test_samples)
     info.update(test_samples=args.test_samples, test_num_beams=args.num_beams)
     finalize_model_folder(folder, metrics, info, args.model_card_template)
     print(json.dumps(metrics, indent=2))

@@ -10,10 +10,10 @@ from codebleu import calc_codebleu
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlcodegen.codebleu import corpus_codebleu, prepare_references
+from dlcodegen.metrics.codebleu import corpus_codebleu, prepare_references
 from dlcodegen.cli import main as cli_main
 from dlcodegen.extract import extract_code
-from dlcodegen.normalize import normalize_dlcodegen, space_specials
+from dlcodegen.metrics.normalize import normalize_dlcodegen, space_specials
 
 KEYS = ("ngram_match_score", "weighted_ngram_match_score", "syntax_match_score", "dataflow_match_score")
 

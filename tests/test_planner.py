@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dlcodegen.cli import main as cli_main
-from dlcodegen.planner import NeuralPlanner, RetrievalPlanner, load_planner
+from dlcodegen.planning.planners import NeuralPlanner, RetrievalPlanner, load_planner
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -154,7 +154,7 @@ def test_prompt_tokens_are_a_prefix_of_the_training_sequence(tiny_planner, pland
     """Generation starts exactly where training's completion started (no BPE merge across the boundary)."""
     from transformers import AutoTokenizer
 
-    from dlcodegen.plan import Plan, model_prompt
+    from dlcodegen.planning.plan import Plan, model_prompt
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_planner)
     for row in list(plandata["validation"])[:20]:
@@ -165,7 +165,7 @@ def test_prompt_tokens_are_a_prefix_of_the_training_sequence(tiny_planner, pland
 
 
 def test_hybrid_planner_takes_text_fields_from_the_model(tiny_planner, retrieval):
-    from dlcodegen.planner import HybridPlanner
+    from dlcodegen.planning.planners import HybridPlanner
 
     hybrid = HybridPlanner(retrieval, NeuralPlanner(tiny_planner, max_new_tokens=8))
     requirement, attributes = "Classify images of cats and dogs.", "RGB images, two labels"

@@ -55,13 +55,15 @@ def load_plandata(name: str):
     from dlcodegen.data import load_local
 
     if name == PlannerArguments.dataset_name and not Path(name).is_dir():
-        return load_local("dlplandata", path=Path(name).parent)
+        from dlcodegen.datasets_builder.export import ensure_built
+
+        return load_local("dlplandata", path=ensure_built(Path(name).parent))
     return datasets.load_dataset(name)
 
 
 def to_prompt_completion(raw):
     """Prompt/completion pairs (completion: canonical plan JSON, closing the record)."""
-    from dlcodegen.plan import Plan, model_prompt
+    from dlcodegen.planning.plan import Plan, model_prompt
 
     def to_pair(row):
         return {"prompt": model_prompt(row["prompt_text"]),
@@ -145,7 +147,7 @@ def main(script_args: PlannerArguments, training_args, model_args) -> dict:
 
     metrics = {}
     if script_args.test_samples:
-        from dlcodegen.planner import NeuralPlanner, evaluate_planner
+        from dlcodegen.planning.planners import NeuralPlanner, evaluate_planner
 
         planner = NeuralPlanner(training_args.output_dir, num_beams=script_args.test_num_beams)
         metrics = evaluate_planner(planner, raw["test"], limit=script_args.test_samples)

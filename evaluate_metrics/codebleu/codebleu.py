@@ -3,8 +3,8 @@
 import datasets
 import evaluate
 
-from dlcodegen.codebleu import DEFAULT_WEIGHTS
-from dlcodegen.scoring import score_codebleu
+from dlcodegen.metrics.codebleu import DEFAULT_WEIGHTS
+from dlcodegen.metrics.scoring import score_codebleu
 
 _CITATION = """\
 @misc{ren2020codebleu,

@@ -5,7 +5,7 @@ import json
 import datasets
 import evaluate
 
-from dlcodegen.plan_metrics import compute_plan_metrics
+from dlcodegen.metrics.plan_metrics import compute_plan_metrics
 
 _CITATION = """\
 @misc{dlcodegen2025,

@@ -324,10 +324,29 @@ def model_prompt(prompt_text: str) -> str:
     return prompt_text.rstrip()
 
 
+REQUIREMENT_LABEL = "User Requirement"  # the artifact's key, and the label prompts show
+ATTRIBUTES_LABEL = "Dataset Attributes"
+PLAN_LABEL = "Code Plan"
+MAX_REQUIREMENT_CHARS = 20_000  # far above any DLCodeEval or DLPlanData requirement (the longest is ~1,500)
+
+
+class RequirementError(ValueError):
+    """The user requirement cannot be planned for; the message says what to change."""
+
+
+def check_requirement(user_requirement) -> str:
+    """The requirement, or one clear error when it is empty or too long to be a requirement."""
+    if not isinstance(user_requirement, str) or not user_requirement.strip():
+        raise RequirementError("the user requirement is empty: describe the deep learning task to plan for")
+    if len(user_requirement) > MAX_REQUIREMENT_CHARS:
+        raise RequirementError(f"the user requirement is {len(user_requirement):,} characters long; keep it under "
+                               f"{MAX_REQUIREMENT_CHARS:,} (describe the task, do not paste data or code)")
+    return user_requirement
+
+
 def format_plan_prompt(user_requirement: str, dataset_attributes: str | dict) -> str:
     """The planner's prompt: the DLPlanData record up to `"Code Plan": `, exactly as in the artifact's Test4Chat.txt."""
-    if not isinstance(user_requirement, str) or not user_requirement.strip():
-        raise ValueError("the user requirement is empty: describe the deep learning task to plan for")
-    record = json.dumps({"User Requirement": user_requirement, "Dataset Attributes": dataset_attributes},
+    check_requirement(user_requirement)
+    record = json.dumps({REQUIREMENT_LABEL: user_requirement, ATTRIBUTES_LABEL: dataset_attributes},
                         ensure_ascii=False)
-    return record[:-1] + ', "Code Plan": '
+    return record[:-1] + f', "{PLAN_LABEL}": '

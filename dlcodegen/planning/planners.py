@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from dlcodegen.plan import Plan
-from dlcodegen.plan_metrics import layers_distance, normalize_label
+from dlcodegen.planning.plan import Plan, check_requirement
+from dlcodegen.metrics.plan_metrics import layers_distance, normalize_label
 
 DEFAULT_PLANNER = "retrieval"
 CATEGORICAL = ("optimizer", "loss_function", "evaluation_metric")
@@ -36,11 +36,6 @@ def _attributes_text(attributes) -> str:
     if attributes is None:
         return ""
     return attributes if isinstance(attributes, str) else str(attributes)
-
-
-def _check_requirement(requirement: str) -> None:
-    if not isinstance(requirement, str) or not requirement.strip():
-        raise ValueError("the user requirement is empty: describe the deep learning task to plan for")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -123,7 +118,7 @@ class RetrievalPlanner:
         return cls(list(load_local("dlplandata", split="train", path=path)), config)
 
     def neighbours(self, requirement: str, attributes="") -> list[tuple[int, float]]:
-        _check_requirement(requirement)
+        check_requirement(requirement)
         words = _words(f"{requirement} {_attributes_text(attributes)}")
         scores = self.index.get_scores(words)
         order = sorted(range(len(scores)), key=lambda i: -scores[i])[: max(1, self.config.k)]
@@ -181,8 +176,9 @@ class NeuralPlanner:
 
     def __init__(self, model: str | Path, num_beams: int = 1, max_new_tokens: int | None = None,
                  batch_size: int = 1, device: str | int | None = None):
-        import dlcodegen.hf  # noqa: F401 - registers the pipeline task
-        from transformers import pipeline
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from dlcodegen.planning.plan_pipeline import DLPlanGenerationPipeline
 
         path = Path(model)
         if not path.exists() and (str(model).startswith((".", "/")) or path.suffix or len(path.parts) > 2):
@@ -192,34 +188,34 @@ class NeuralPlanner:
         self.name = str(model)
         self.num_beams, self.max_new_tokens, self.batch_size = num_beams, max_new_tokens, batch_size
         try:
-            self.pipe = pipeline("dl-plan-generation", model=str(model), device=device)
+            self.pipe = DLPlanGenerationPipeline(model=AutoModelForCausalLM.from_pretrained(str(model)),
+                                                 tokenizer=AutoTokenizer.from_pretrained(str(model)), device=device)
         except OSError as error:  # not a folder here, and the Hub is unreachable or has no such repo
             raise FileNotFoundError(f"planner {model} is neither a model folder here nor a model the Hugging Face "
                                     f"Hub could provide ({type(error).__name__})") from None
 
     def _options(self) -> dict:
-        options = {"num_beams": self.num_beams}
+        options = {"num_beams": self.num_beams, "return_plan_object": True}
         if self.max_new_tokens:
             options["max_new_tokens"] = self.max_new_tokens
         return options
 
     def predict(self, requirement: str, attributes="") -> PlanPrediction:
-        _check_requirement(requirement)
+        check_requirement(requirement)
         return self._wrap(self.pipe({"user_requirement": requirement, "dataset_attributes": attributes},
                                     **self._options()))
 
     def predict_batch(self, items: Iterable[tuple[str, object]]) -> list[PlanPrediction]:
         inputs = []
         for requirement, attributes in items:
-            _check_requirement(requirement)
+            check_requirement(requirement)
             inputs.append({"user_requirement": requirement, "dataset_attributes": attributes})
         outputs = self.pipe(inputs, batch_size=self.batch_size, **self._options())
         return [self._wrap(output) for output in outputs]
 
     @staticmethod
     def _wrap(output: dict) -> PlanPrediction:
-        plan = Plan.from_dict(output["plan"]) if output["plan"] is not None else None
-        return PlanPrediction(plan, output["plan_text"], output["repairs"], output["error"])
+        return PlanPrediction(output["plan"], output["plan_text"], output["repairs"], output["error"])
 
 
 class HybridPlanner:
@@ -254,23 +250,26 @@ def load_planner(spec: str | None = None, data_path: str | None = None, **option
     return NeuralPlanner(spec, **options)
 
 
-def predict_rows(planner, rows, progress: bool = True) -> list[dict]:
-    """`{"id", "plan", "plan_text"}` for each DLPlanData row."""
+def predict_split(planner, rows, progress: bool = True) -> list[PlanPrediction]:
+    """The planner's prediction for each DLPlanData row, in order."""
     from tqdm.auto import tqdm
 
-    results = []
-    for row in tqdm(rows, desc=f"planning with {planner.name}", disable=not progress):
-        prediction = planner.predict(row["user_requirement"], row["dataset_attributes"])
-        results.append(prediction.as_row(row["id"]))
-    return results
+    return [planner.predict(row["user_requirement"], row["dataset_attributes"])
+            for row in tqdm(rows, desc=f"planning with {planner.name}", disable=not progress)]
+
+
+def predict_rows(planner, rows, progress: bool = True) -> list[dict]:
+    """`{"id", "plan", "plan_text"}` for each DLPlanData row."""
+    return [prediction.as_row(row_id)
+            for prediction, row_id in zip(predict_split(planner, rows, progress), rows["id"])]
 
 
 def evaluate_planner(planner, rows, limit: int | None = None, progress: bool = True) -> dict:
     """Plan metrics of `planner` on DLPlanData `rows` (a split, or its first `limit` rows)."""
-    from dlcodegen.plan_metrics import compute_plan_metrics
+    from dlcodegen.metrics.plan_metrics import compute_plan_metrics
 
     if limit:
         rows = rows.select(range(min(limit, len(rows))))
-    predictions = predict_rows(planner, rows, progress)
-    return compute_plan_metrics([p["plan"] if p["plan"] is not None else p["plan_text"] for p in predictions],
+    predictions = predict_split(planner, rows, progress)
+    return compute_plan_metrics([p.plan if p.plan is not None else p.plan_text for p in predictions],
                                 rows["plan_text"])

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from dlcodegen.plan import Plan, PlanParseError
+from dlcodegen.planning.plan import Plan, PlanParseError
 
 EM_FIELDS = {"category_em": "task_category", "loss_function_em": "loss_function", "optimizer_em": "optimizer",
              "metric_em": "evaluation_metric"}
@@ -18,6 +18,14 @@ MAE_FIELDS = {"learning_rate_mae": "learning_rate", "batch_size_mae": "batch_siz
 RESULT_KEYS = ("bleu", "input_bleu", "output_bleu", "category_em", "layers_mld", "learning_rate_mae",
                "loss_function_em", "optimizer_em", "batch_size_mae", "epochs_mae", "metric_em", "unparseable",
                "count")
+# Display names, one home for the CLI report, the model card and the leaderboard.
+METRIC_NAMES = {
+    "bleu": "Plan BLEU", "input_bleu": "Input BLEU", "output_bleu": "Output BLEU", "category_em": "Category EM",
+    "layers_mld": "Layers MLD", "learning_rate_mae": "LR MAE", "loss_function_em": "Loss function EM",
+    "optimizer_em": "Optimizer EM", "batch_size_mae": "Batch size MAE", "epochs_mae": "Epochs MAE",
+    "metric_em": "Metric EM", "unparseable": "Unparseable", "count": "Items",
+}
+LOWER_IS_BETTER = frozenset({"layers_mld", "learning_rate_mae", "batch_size_mae", "epochs_mae", "unparseable"})
 
 # Spellings that name the same thing once case and punctuation are gone.
 _ALIASES = {

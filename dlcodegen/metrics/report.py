@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dlcodegen.paper import LOWER_IS_BETTER, TABLE4_GPT2_LARGE_BEAM
-from dlcodegen.plan_metrics import RESULT_KEYS
+from dlcodegen.metrics.plan_metrics import EM_FIELDS, LOWER_IS_BETTER, METRIC_NAMES, RESULT_KEYS
+from dlcodegen.paper import TABLE4_GPT2_LARGE_BEAM
 
-TITLES = {
-    "bleu": "Plan BLEU", "input_bleu": "Input BLEU", "output_bleu": "Output BLEU", "category_em": "Category EM %",
-    "layers_mld": "Layers MLD (lower better)", "learning_rate_mae": "LR MAE (lower better)",
-    "loss_function_em": "Loss function EM %", "optimizer_em": "Optimizer EM %",
-    "batch_size_mae": "Batch size MAE (lower better)", "epochs_mae": "Epochs MAE (lower better)",
-    "metric_em": "Metric EM %", "unparseable": "Unparseable", "count": "Items",
-}
+
+def title(key: str) -> str:
+    """`METRIC_NAMES` with the unit and direction a table reader needs."""
+    unit = " %" if key in EM_FIELDS else ""
+    direction = " (lower better)" if key in LOWER_IS_BETTER and key != "unparseable" else ""
+    return f"{METRIC_NAMES[key]}{unit}{direction}"
 
 
 def _cell(value) -> str:
@@ -32,7 +31,7 @@ def format_plan_report(columns: dict[str, dict], split: str, paper: bool = False
         cells = [_cell(columns[name].get(key)) for name in names]
         if paper:
             cells.append(_cell(TABLE4_GPT2_LARGE_BEAM.get(key)))
-        lines.append(f"| {TITLES[key]} | " + " | ".join(cells) + " |")
+        lines.append(f"| {title(key)} | " + " | ".join(cells) + " |")
     if paper:
         lines.append("")
         for name in names:
@@ -40,5 +39,5 @@ def format_plan_report(columns: dict[str, dict], split: str, paper: bool = False
                       if columns[name].get(key) is not None and (
                           columns[name][key] < theirs if key in LOWER_IS_BETTER else columns[name][key] > theirs)]
             lines.append(f"{name} beats the paper's GPT-2-large (beam) on {len(beaten)}/{len(TABLE4_GPT2_LARGE_BEAM)}"
-                         f" fields: {', '.join(TITLES[key].split(' (')[0] for key in beaten) or 'none'}")
+                         f" fields: {', '.join(METRIC_NAMES[key] for key in beaten) or 'none'}")
     return "\n".join(lines)

@@ -27,7 +27,7 @@ def reproduce_table2(references: list[str], generations, normalize_mode: str = "
     """Score the 10 released generation sets; returns the rows and the number of unformatted references."""
     from tqdm.auto import tqdm
 
-    from dlcodegen.scoring import score_codebleu
+    from dlcodegen.metrics.scoring import score_codebleu
 
     by_key: dict[tuple[str, str], dict[int, str]] = {}
     for row in generations:

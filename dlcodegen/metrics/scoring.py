@@ -11,8 +11,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
 
-from dlcodegen.codebleu import DEFAULT_WEIGHTS, PreparedCode, PreparedReference, corpus_codebleu
-from dlcodegen.normalize import NORMALIZATIONS, normalize
+from dlcodegen.metrics.codebleu import DEFAULT_WEIGHTS, PreparedCode, PreparedReference, corpus_codebleu
+from dlcodegen.metrics.normalize import NORMALIZATIONS, normalize
 
 _CACHE_SIZE = 8
 

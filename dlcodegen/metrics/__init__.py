@@ -1,0 +1,1 @@
+"""Scoring: CodeBLEU with the paper's normalisation, the plan-field metrics, and the paper-table reports."""
