@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 # Every test runs offline: nothing may reach the Hugging Face Hub.
@@ -63,3 +64,18 @@ def plandata(built_datasets):
     import datasets
 
     return datasets.load_dataset(str(built_datasets / "dlplandata"))
+
+
+@pytest.fixture(scope="session")
+def served_model(tmp_path_factory):
+    """(base_url, model_name) of a `transformers serve` pinned to a tiny local model; stopped at teardown."""
+    from llm_stub import tiny_chat_model_folder, transformers_serve
+    from transformers.utils.import_utils import is_serve_available
+
+    if not is_serve_available():
+        pytest.fail("transformers serve needs its extra: pip install 'transformers[serving]'")
+    start = time.monotonic()
+    folder = tiny_chat_model_folder(tmp_path_factory.mktemp("tiny-chat-model") / "model")
+    with transformers_serve(folder, hf_home=tmp_path_factory.mktemp("transformers-serve")) as served:
+        print(f"\ntransformers serve ready in {time.monotonic() - start:.1f} s")
+        yield served
