@@ -1,13 +1,22 @@
-"""DLSamplePool: the 46 example notebooks of the paper's Code RAG, each linked to the DLCodeEval item it solves."""
+"""DLSamplePool: the 46 example notebooks of the paper's Code RAG, each linked to the DLCodeEval item it solves.
+
+Each row also carries the plan its code implements (`plan_text`), read statically from the code by
+`dlcodegen.planning.code_plan` (never executed), and its `task_category`, predicted from the requirement and
+attributes by the retrieval planner built on DLPlanData-train (the code does not state a category).
+"""
 
 from __future__ import annotations
 
 import datasets
 
+from dlcodegen.planning.code_plan import plan_from_code
+from dlcodegen.planning.planners import RetrievalPlanner
+
 from .common import ATTRIBUTE_FEATURES, ArtifactConfig, locate, read_text
 from .dlcodeeval import read_codeeval
+from .dlplandata import read_plandata
 from .raw import RawDataError, split_code_blocks
-from .source import CODEEVAL_CODE, CODEEVAL_REQUIREMENTS, EXPECTED_COUNTS, SAMPLE_POOL
+from .source import CODEEVAL_CODE, CODEEVAL_REQUIREMENTS, EXPECTED_COUNTS, PLANDATA_SPLITS, SAMPLE_POOL
 
 FEATURES = datasets.Features({
     "id": datasets.Value("int32"),
@@ -15,6 +24,8 @@ FEATURES = datasets.Features({
     "code": datasets.Value("string"),
     "user_requirement": datasets.Value("string"),
     **ATTRIBUTE_FEATURES,
+    "task_category": datasets.Value("string"),
+    "plan_text": datasets.Value("string"),
 })
 
 
@@ -39,6 +50,17 @@ def read_sample_pool(samples_path: str, requirements_path: str, code_path: str) 
     return rows
 
 
+def add_plans(rows: list[dict], plandata_train_path: str) -> list[dict]:
+    """`task_category` (retrieval planner on DLPlanData-train, from requirement + attributes) and `plan_text`
+    (the canonical JSON of the plan extracted statically from the code, with that category)."""
+    planner = RetrievalPlanner(read_plandata(plandata_train_path, "train"))
+    for row in rows:
+        category = planner.predict(row["user_requirement"], row["dataset_attributes"]).plan.task_category
+        row["task_category"] = category
+        row["plan_text"] = plan_from_code(row["code"], category).to_json()
+    return rows
+
+
 class DLSamplePool(datasets.GeneratorBasedBuilder):
     BUILDER_CONFIG_CLASS = ArtifactConfig
     BUILDER_CONFIGS = [ArtifactConfig(name="default", description="The 46 code samples of DLSamplePool.")]
@@ -50,9 +72,11 @@ class DLSamplePool(datasets.GeneratorBasedBuilder):
     def _split_generators(self, dl_manager):
         paths = locate(self.config, dl_manager, {"samples_path": SAMPLE_POOL,
                                                  "requirements_path": CODEEVAL_REQUIREMENTS,
-                                                 "code_path": CODEEVAL_CODE})
+                                                 "code_path": CODEEVAL_CODE,
+                                                 "plandata_train_path": PLANDATA_SPLITS["train"]})
         return [datasets.SplitGenerator(name=datasets.Split.TRAIN, gen_kwargs=paths)]
 
-    def _generate_examples(self, samples_path: str, requirements_path: str, code_path: str):
-        for row in read_sample_pool(samples_path, requirements_path, code_path):
+    def _generate_examples(self, samples_path: str, requirements_path: str, code_path: str,
+                           plandata_train_path: str):
+        for row in add_plans(read_sample_pool(samples_path, requirements_path, code_path), plandata_train_path):
             yield row["id"], row

@@ -79,6 +79,24 @@ def _stats(name: str, built: dict[str, datasets.DatasetDict]) -> dict:
         stats["no_category"] = sum(row["task_category"] is None for row in rows)
         stats["extra_fields"] = sum(row["extra_fields"] is not None for row in rows)
         stats["categories"] = Counter(row["task_category"] for row in default["train"]).most_common(10)
+    if name == "dlsamplepool":
+        from dlcodegen.planning.plan import Plan
+
+        plans = [Plan.from_text(text) for text in first["plan_text"]]
+        stats["plan_fields"] = {
+            "layers": sum(bool(plan.layers) for plan in plans),
+            "optimizer": sum(plan.optimizer is not None for plan in plans),
+            "loss function": sum(plan.loss_function is not None for plan in plans),
+            "evaluation metric": sum(plan.evaluation_metric is not None for plan in plans),
+            "learning rate": sum(plan.learning_rate is not None for plan in plans),
+            "batch size": sum(plan.batch_size is not None for plan in plans),
+            "epochs": sum(plan.epochs is not None for plan in plans),
+            "input": sum(plan.input is not None for plan in plans),
+            "output": sum(plan.output is not None for plan in plans),
+        }
+        stats["median_layers"] = sorted(len(plan.layers or []) for plan in plans)[len(plans) // 2]
+        stats["max_layers"] = max(len(plan.layers or []) for plan in plans)
+        stats["categories"] = Counter(first["task_category"]).most_common()
     if name == "dlcodeeval":
         stats["requirements"] = len(built["requirements"]["test"])
     if name == "dlcodeeval-generations":

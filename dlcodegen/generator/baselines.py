@@ -1,0 +1,39 @@
+"""The paper's baselines (Direct, Plan-and-Solve, Cluster-CoT, CEDAR) and the two that need no LLM."""
+
+from __future__ import annotations
+
+from dlcodegen.generator.retrieve import random_sibling
+
+
+def direct(context, stage: str = "final") -> str:
+    return context.ask(stage, "direct.j2")
+
+
+def plan_and_solve(context, stage: str = "final") -> str:
+    return context.ask(stage, "plan_and_solve.j2")
+
+
+def cluster_cot(context, stage: str = "final") -> str:
+    """The representative reasoning chain of the plan's task category as a demonstration, then zero-shot CoT."""
+    category = context.plan().task_category
+    demonstration = context.generator.cluster_cot().demonstration(context, category)
+    return context.ask(stage, "cluster_cot.j2", category=demonstration.category,
+                       example_requirement=demonstration.requirement, example_chain=demonstration.chain)
+
+
+def cedar(context, stage: str = "final") -> str:
+    """One example retrieved with the requirement as the query."""
+    example = context.retrieve_by_requirement(k=1)[0].sample
+    return context.ask(stage, "cedar.j2", example_requirement=example.requirement, example_code=example.code)
+
+
+def retrieval_only(context) -> str:
+    """Code RAG's top sample, verbatim."""
+    top = context.retrieve_code()[0]
+    return context.pick("final", top.sample, f"verbatim copy of {top.sample.key} (score {top.score:.3f})")
+
+
+def random_other(context) -> str:
+    """A seeded random other sample of the pool: what an unrelated notebook scores."""
+    drawn = random_sibling(context.generator.pool, context.requirement, context.item_id, context.config.seed)
+    return context.pick("final", drawn.sample, f"random sibling {drawn.sample.key} (seed {context.config.seed})")

@@ -1,0 +1,105 @@
+"""Code RAG: BM25 over the sample pool's plans within the plan's task category, and the other ways to pick samples.
+
+Leave-one-out is built in: a query for a DLCodeEval item (`item_id`) never returns the sample whose `source_id` is
+that item, and no query returns a sample whose requirement is the query's own, in any method.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from dlcodegen.generator.pool import Sample
+from dlcodegen.metrics.plan_metrics import normalize_label
+from dlcodegen.planning.plan import Plan
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class RetrieveConfig:
+    top_k: int = 5  # samples reported (and available to the methods) per query
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    sample: Sample
+    score: float
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def plan_words(plan: Plan) -> list[str]:
+    """The plan as a BM25 document: every field's words (layers included), field names left out."""
+    values = plan.field_values()
+    parts = [str(value) for name, value in values.items() if value is not None and name != "layers"]
+    parts.extend(plan.layers or [])
+    return words(" ".join(parts))
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()).lower() == " ".join(b.split()).lower()
+
+
+def allowed(pool: Sequence[Sample], requirement: str, item_id: int | None) -> list[Sample]:
+    """The pool less the query's own answer (leave-one-out)."""
+    return [sample for sample in pool
+            if not (item_id is not None and sample.source_id == item_id) and not _same_text(sample.requirement,
+                                                                                              requirement)]
+
+
+def _bm25_top(documents: list[list[str]], query: list[str], k: int) -> list[tuple[int, float]]:
+    from rank_bm25 import BM25Okapi
+
+    if not documents:
+        return []
+    scores = BM25Okapi(documents).get_scores(query)
+    order = sorted(range(len(documents)), key=lambda i: (-scores[i], i))[:k]
+    return [(i, float(scores[i])) for i in order]
+
+
+class CodeRetriever:
+    """Code RAG: the plan is the query, the pool's plans are the documents, within the same task category."""
+
+    def __init__(self, pool: Sequence[Sample], config: RetrieveConfig | None = None):
+        if not pool:
+            raise ValueError("the code sample pool is empty: build the datasets or add samples with "
+                             "`dlcodegen pool add`")
+        self.pool = list(pool)
+        self.config = config or RetrieveConfig()
+        self._documents = {sample.key: plan_words(sample.plan) for sample in self.pool}
+
+    def retrieve(self, plan: Plan, requirement: str, item_id: int | None = None,
+                 k: int | None = None) -> list[Retrieved]:
+        candidates = allowed(self.pool, requirement, item_id)
+        category = normalize_label(plan.task_category)
+        same_category = [s for s in candidates if category and normalize_label(s.plan.task_category) == category]
+        scope = same_category or candidates
+        top = _bm25_top([self._documents[s.key] for s in scope], plan_words(plan), k or self.config.top_k)
+        return [Retrieved(scope[i], score) for i, score in top]
+
+
+class RequirementRetriever:
+    """CEDAR's retrieval: BM25 over the pool's requirements, the user requirement as the query."""
+
+    def __init__(self, pool: Sequence[Sample]):
+        self.pool = list(pool)
+        self._documents = {sample.key: words(sample.requirement) for sample in self.pool}
+
+    def retrieve(self, requirement: str, item_id: int | None = None, k: int = 1) -> list[Retrieved]:
+        scope = allowed(self.pool, requirement, item_id)
+        top = _bm25_top([self._documents[s.key] for s in scope], words(requirement), k)
+        return [Retrieved(scope[i], score) for i, score in top]
+
+
+def random_sibling(pool: Sequence[Sample], requirement: str, item_id: int | None, seed: int) -> Retrieved:
+    """A seeded random other sample of the pool: the calibration row (what an unrelated notebook scores)."""
+    scope = allowed(pool, requirement, item_id)
+    if not scope:
+        raise ValueError("the code sample pool has no sample other than the item's own")
+    salt = item_id if item_id is not None else sum(map(ord, requirement))
+    return Retrieved(random.Random(f"{seed}:{salt}").choice(scope), 0.0)

@@ -1,0 +1,10 @@
+"""Template RAG: the LLM abstracts the top retrieved samples into one task-agnostic code template."""
+
+from __future__ import annotations
+
+from dlcodegen.generator.retrieve import Retrieved
+
+
+def abstract_template(context, retrieved: list[Retrieved]) -> str:
+    samples = [r.sample for r in retrieved[: context.config.template_samples]]
+    return context.ask("template", "template_rag.j2", samples=samples)
