@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -112,6 +113,114 @@ def _plan_eval(args: argparse.Namespace) -> None:
     print(format_plan_report(columns, args.split, paper=args.split == "test" and not args.limit))
 
 
+
+# ---------------------------------------------------------------------------------------------------------------
+# generate, bench, pool
+
+
+def _llm_config(args: argparse.Namespace):
+    from dlcodegen.llm import LLMConfig
+
+    params = {name: getattr(args, name) for name in ("temperature", "top_p", "max_tokens", "timeout")
+              if getattr(args, name) is not None}
+    return LLMConfig.from_env(base_url=args.base_url, model=args.model, no_cache=args.no_cache, **params)
+
+
+def _backend(args: argparse.Namespace) -> str:
+    from dlcodegen.llm import ENV_MODEL
+
+    if args.backend:
+        return args.backend
+    return "openai" if (args.model or os.environ.get(ENV_MODEL)) else "offline"
+
+
+def _generator(args: argparse.Namespace):
+    """The generator the options describe: planner, pool (with the user's samples) and, for LLM methods, a client."""
+    from dlcodegen.generator.methods import OFFLINE_METHODS, get_method
+    from dlcodegen.generator.pool import load_pool
+    from dlcodegen.generator.run import Generator, GeneratorConfig
+    from dlcodegen.planning.planners import load_planner
+
+    method, backend = get_method(args.method), _backend(args)
+    client = None
+    if method.needs_llm:
+        if backend == "offline":
+            raise UserError(f"method {method.name} needs an LLM: configure one (see `dlcodegen generate --help`: "
+                            f"OPENAI_BASE_URL, DLCODEGEN_MODEL, --backend openai) or choose an offline method "
+                            f"({', '.join(OFFLINE_METHODS)})")
+        from dlcodegen.llm import make_client
+
+        client = make_client(_llm_config(args))
+    data = _data(args)
+    planner = load_planner(args.planner, data_path=data)
+    config = GeneratorConfig(method=method.name, seed=args.seed)
+    return Generator(planner, load_pool(data_path=data, pool_dir=args.pool), client, config, data_path=data), backend
+
+
+def _generate(args: argparse.Namespace) -> None:
+    from dlcodegen.generator.console import StageConsole
+    from dlcodegen.generator.project import write_project, write_trace
+    from dlcodegen.generator.run import GenerationError
+    from dlcodegen.planning.plan import check_requirement
+
+    check_requirement(args.requirement)
+    generator, _ = _generator(args)
+    console = StageConsole()
+    try:
+        result = generator.generate(args.requirement, args.attributes or "", on_event=console.show)
+    except GenerationError as error:
+        path = write_trace(error.result, args.out)
+        raise UserError(f"{error} (the stages that finished are in {path})") from None
+    paths = write_project(result, args.out)
+    console.summary(result, paths)
+
+
+def _bench(args: argparse.Namespace) -> None:
+    import dlcodegen
+    from dlcodegen.data import load_local
+    from dlcodegen.generator.bench import run_bench, summary_scores
+
+    generator, backend = _generator(args)
+    items = load_local("dlcodeeval", split="test", path=_data(args))
+    if args.limit:
+        items = items.select(range(min(args.limit, len(items))))
+    items = list(items)
+    client = generator.client
+    metadata = {"method": args.method, "backend": backend, "model": client.config.model if client else None,
+                "parameters": _parameters(client), "planner": generator.planner.name, "seed": args.seed,
+                "package_version": dlcodegen.__version__}
+    summary = run_bench(generator, items, args.out, metadata, concurrency=args.concurrency)
+    scores = summary_scores(summary, items)
+    print(f"{len(summary.done)}/{summary.total} items in {args.out} ({summary.generated_now} generated now)")
+    if summary.failed:
+        print(f"{len(summary.failed)} item(s) failed (listed in the .meta.json sidecar); rerun the same command "
+              "to retry them", file=sys.stderr)
+        for item_id, error in sorted(summary.failed.items())[:5]:
+            print(f"  item {item_id}: {error}", file=sys.stderr)
+    if scores:
+        print(f"CodeBLEU (normalize=dlcodegen) {100 * scores['codebleu']:.2f} over {scores['items_scored']} items; "
+              f"mean lines {scores['mean_lines']:.0f} (references {scores['reference_mean_lines']:.0f})")
+    if summary.failed:
+        raise SystemExit(1)
+
+
+def _parameters(client) -> dict:
+    if client is None:
+        return {}
+    config = client.config
+    return {"temperature": config.temperature, "top_p": config.top_p, "max_tokens": config.max_tokens}
+
+
+def _pool_add(args: argparse.Namespace) -> None:
+    from dlcodegen.generator.pool import add_sample
+    from dlcodegen.planning.planners import load_planner
+
+    planner = load_planner(None, data_path=_data(args))
+    sample = add_sample(args.file, args.requirement, args.attributes or "", planner=planner, pool_dir=args.pool)
+    plan = sample.plan
+    print(f"added {sample.key} ({plan.task_category or 'no category'}; {len(plan.layers or [])} layers) to "
+          f"{args.pool or 'the local pool'}")
+
 def _print_scores(scores: dict, as_json: bool) -> None:
     import json
 
@@ -140,6 +249,7 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
 
 
 def make_parser() -> argparse.ArgumentParser:
+    from dlcodegen.generator.methods import METHOD_NAMES
     from dlcodegen.metrics.normalize import NORMALIZATIONS
 
     parser = argparse.ArgumentParser(prog="dlcodegen", description=__doc__)
@@ -193,6 +303,50 @@ def make_parser() -> argparse.ArgumentParser:
                                          help="Table IV-style report for one or more planners")
     plan_eval.add_argument("--planner", nargs="+", help=planner_help + "; several give side-by-side columns")
     plan_eval.set_defaults(handler=_plan_eval)
+
+    llm = argparse.ArgumentParser(add_help=False)
+    llm_options = llm.add_argument_group("LLM (any OpenAI-compatible server; the key only from $OPENAI_API_KEY)")
+    llm_options.add_argument("--backend", choices=("openai", "offline"),
+                             help="openai: the configured LLM; offline: no LLM (default: openai when a model is "
+                                  "configured, else offline)")
+    llm_options.add_argument("--base-url", help="server URL (default: $OPENAI_BASE_URL, else OpenAI's)")
+    llm_options.add_argument("--model", help="model name (default: $DLCODEGEN_MODEL)")
+    llm_options.add_argument("--temperature", type=float, help="sampling temperature (default: 0)")
+    llm_options.add_argument("--top-p", type=float, help="nucleus sampling (default: 1)")
+    llm_options.add_argument("--max-tokens", type=int, help="answer length limit per call (default: 4096)")
+    llm_options.add_argument("--timeout", type=float, help="seconds per request before a retry (default: 120)")
+    llm_options.add_argument("--no-cache", action="store_true",
+                             help="do not read or write the response cache ($DLCODEGEN_CACHE_DIR)")
+    method = argparse.ArgumentParser(add_help=False, parents=[llm, parents["data"]])
+    method.add_argument("--method", default="dlcodegen", choices=METHOD_NAMES, help="generation method "
+                        "(default: dlcodegen)")
+    method.add_argument("--planner", help="retrieval (default), a planner model folder or Hub id, or hybrid:MODEL")
+    method.add_argument("--pool", help="your local sample pool folder (default: $DLCODEGEN_POOL_DIR or "
+                                       "~/.local/share/dlcodegen/pool)")
+    method.add_argument("--seed", type=int, default=0, help="seed of random-sibling's draw (default: 0)")
+
+    generate = commands.add_parser("generate", parents=[method], help="turn a requirement into a project")
+    generate.add_argument("requirement", help="what the deep learning project must do, in plain English")
+    generate.add_argument("--attributes", help="the dataset's attributes (size, format, columns, classes...)")
+    generate.add_argument("--out", default="output", help="folder for project.py, project.ipynb, plan.json and "
+                                                          "trace.json (default: output)")
+    generate.set_defaults(handler=_generate)
+
+    bench = commands.add_parser("bench", parents=[method], help="run a method over every DLCodeEval item")
+    bench.add_argument("--out", required=True, help="JSON Lines file of {\"id\", \"code\"} rows (resumed when it "
+                                                    "exists); the leaderboard's submission format")
+    bench.add_argument("--concurrency", type=int, default=1, help="items generated at once (default: 1)")
+    bench.add_argument("--limit", type=int, help="only the first K items")
+    bench.set_defaults(handler=_bench)
+
+    pool = commands.add_parser("pool", help="your own code samples for retrieval")
+    pool_commands = pool.add_subparsers(dest="pool_command", required=True)
+    pool_add = pool_commands.add_parser("add", parents=[parents["data"]], help="add a .py or .ipynb to your pool")
+    pool_add.add_argument("file", help="a .py or .ipynb deep learning project")
+    pool_add.add_argument("--requirement", required=True, help="what the code does, in plain English")
+    pool_add.add_argument("--attributes", help="its dataset's attributes")
+    pool_add.add_argument("--pool", help="pool folder (default: $DLCODEGEN_POOL_DIR or ~/.local/share/dlcodegen/pool)")
+    pool_add.set_defaults(handler=_pool_add)
     return parser
 
 
@@ -200,12 +354,16 @@ def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     from dlcodegen.datasets_builder.raw import RawDataError
     from dlcodegen.hub import HubError
+    from dlcodegen.llm import LLMError, redact
 
     try:
         args.handler(args)
-    except (UserError, HubError, RawDataError, FileNotFoundError, ValueError) as error:
-        print(f"dlcodegen: error: {error}", file=sys.stderr)
+    except (UserError, HubError, RawDataError, LLMError, FileNotFoundError, ValueError) as error:
+        print(f"dlcodegen: error: {redact(str(error))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("dlcodegen: interrupted (finished work is kept; `bench` resumes where it stopped)", file=sys.stderr)
+        return 130
     return 0
 
 
