@@ -134,14 +134,18 @@ def _backend(args: argparse.Namespace) -> str:
     return "openai" if (args.model or os.environ.get(ENV_MODEL)) else "offline"
 
 
-def _generator(args: argparse.Namespace):
-    """The generator the options describe: planner, pool (with the user's samples) and, for LLM methods, a client."""
+def _generator(args: argparse.Namespace, verify_outputs: bool = False):
+    """The generator the options describe: planner, pool (with the user's samples), for LLM methods a client, and
+    the verifier that the repair loop (and `bench --verify`) use."""
     from dlcodegen.generator.methods import OFFLINE_METHODS, get_method
     from dlcodegen.generator.pool import load_pool
     from dlcodegen.generator.run import Generator, GeneratorConfig
     from dlcodegen.planning.planners import load_planner
 
     method, backend = get_method(args.method), _backend(args)
+    if method.name == "dlcodegen" and backend == "offline":
+        method = get_method("offline")
+        print("no LLM configured (--backend offline): the offline generator writes the project", file=sys.stderr)
     client = None
     if method.needs_llm:
         if backend == "offline":
@@ -151,16 +155,35 @@ def _generator(args: argparse.Namespace):
         from dlcodegen.llm import make_client
 
         client = make_client(_llm_config(args))
+    verifier = _verifier(args, required=verify_outputs, wanted=method.needs_llm and args.repair > 0)
     data = _data(args)
     planner = load_planner(args.planner, data_path=data)
-    config = GeneratorConfig(method=method.name, seed=args.seed)
-    return Generator(planner, load_pool(data_path=data, pool_dir=args.pool), client, config, data_path=data), backend
+    config = GeneratorConfig(method=method.name, seed=args.seed, repair=args.repair if verifier else 0)
+    pool = load_pool(data_path=data, pool_dir=args.pool)
+    return Generator(planner, pool, client, config, data_path=data, verifier=verifier), backend
+
+
+def _verifier(args: argparse.Namespace, required: bool, wanted: bool):
+    """`verify_code` with the command's limits; None when not wanted, or wanted but TensorFlow is missing."""
+    from functools import partial
+
+    from dlcodegen.verify import TF_MISSING, VerifyConfig, tensorflow_available, verify_code
+
+    if not (required or wanted):
+        return None
+    if not tensorflow_available():
+        if required:
+            raise UserError(TF_MISSING)
+        print(f"no repair rounds: {TF_MISSING}", file=sys.stderr)
+        return None
+    return partial(verify_code, config=VerifyConfig(timeout=args.verify_timeout, memory_mb=args.verify_memory))
 
 
 def _generate(args: argparse.Namespace) -> None:
     from dlcodegen.generator.console import StageConsole
     from dlcodegen.generator.project import write_project, write_trace
     from dlcodegen.generator.run import GenerationError
+    from dlcodegen.metrics.adherence import plan_adherence
     from dlcodegen.planning.plan import check_requirement
 
     check_requirement(args.requirement)
@@ -172,7 +195,8 @@ def _generate(args: argparse.Namespace) -> None:
         path = write_trace(error.result, args.out)
         raise UserError(f"{error} (the stages that finished are in {path})") from None
     paths = write_project(result, args.out)
-    console.summary(result, paths)
+    plan = result.plan or generator.planner.predict(args.requirement, args.attributes or "").plan
+    console.summary(result, paths, plan_adherence(result.code, plan) if plan else None)
 
 
 def _bench(args: argparse.Namespace) -> None:
@@ -180,17 +204,21 @@ def _bench(args: argparse.Namespace) -> None:
     from dlcodegen.data import load_local
     from dlcodegen.generator.bench import run_bench, summary_scores
 
-    generator, backend = _generator(args)
+    generator, backend = _generator(args, verify_outputs=args.verify)
     items = load_local("dlcodeeval", split="test", path=_data(args))
     if args.limit:
         items = items.select(range(min(args.limit, len(items))))
     items = list(items)
     client = generator.client
-    metadata = {"method": args.method, "backend": backend, "model": client.config.model if client else None,
-                "parameters": _parameters(client), "planner": generator.planner.name, "seed": args.seed,
+    metadata = {"method": generator.method.name, "backend": backend,
+                "model": client.config.model if client else None, "parameters": _parameters(client),
+                "planner": generator.planner.name, "seed": args.seed, "repair": generator.config.repair,
                 "package_version": dlcodegen.__version__}
-    summary = run_bench(generator, items, args.out, metadata, concurrency=args.concurrency)
-    scores = summary_scores(summary, items)
+    summary = run_bench(generator, items, args.out, metadata, concurrency=args.concurrency,
+                        verify=generator.verifier if args.verify else None)
+    plans = {row["id"]: generator.planner.predict(row["user_requirement"], row["dataset_attributes"]).plan
+             for row in items}
+    scores = summary_scores(summary, items, plans)
     print(f"{len(summary.done)}/{summary.total} items in {args.out} ({summary.generated_now} generated now)")
     if summary.failed:
         print(f"{len(summary.failed)} item(s) failed (listed in the .meta.json sidecar); rerun the same command "
@@ -200,7 +228,33 @@ def _bench(args: argparse.Namespace) -> None:
     if scores:
         print(f"CodeBLEU (normalize=dlcodegen) {100 * scores['codebleu']:.2f} over {scores['items_scored']} items; "
               f"mean lines {scores['mean_lines']:.0f} (references {scores['reference_mean_lines']:.0f})")
+        adherence = scores["adherence"]
+        print("plan adherence %: " + ", ".join(f"{name} {value:.1f}" for name, value in adherence.items()
+                                               if value is not None))
+    if scores.get("verify_levels"):
+        print(f"verify: train_step reached by {scores['train_step_rate']:.1f}% "
+              f"({scores['train_step_rate_before_repair']:.1f}% before repair); levels {scores['verify_levels']}")
     if summary.failed:
+        raise SystemExit(1)
+
+
+def _verify(args: argparse.Namespace) -> None:
+    import json
+
+    from dlcodegen.verify import TF_MISSING, VerifyConfig, tensorflow_available, verify_file
+
+    if not tensorflow_available():
+        raise UserError(TF_MISSING)
+    outcome = verify_file(args.file, VerifyConfig(timeout=args.timeout, memory_mb=args.memory))
+    if args.json:
+        print(json.dumps(outcome.as_dict(), indent=2))
+    else:
+        reached = outcome.level or "nothing"
+        print(f"{args.file}: reached {reached}" + ("" if outcome.passed else
+                                                   f"; failed at {outcome.failed}: {outcome.error}"))
+        for note in outcome.notes:
+            print(f"  note: {note}")
+    if not outcome.passed:
         raise SystemExit(1)
 
 
@@ -251,6 +305,7 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
 def make_parser() -> argparse.ArgumentParser:
     from dlcodegen.generator.methods import METHOD_NAMES
     from dlcodegen.metrics.normalize import NORMALIZATIONS
+    from dlcodegen.verify import VerifyConfig as VerifyDefaults
 
     parser = argparse.ArgumentParser(prog="dlcodegen", description=__doc__)
     parents = _parents()
@@ -324,6 +379,12 @@ def make_parser() -> argparse.ArgumentParser:
     method.add_argument("--pool", help="your local sample pool folder (default: $DLCODEGEN_POOL_DIR or "
                                        "~/.local/share/dlcodegen/pool)")
     method.add_argument("--seed", type=int, default=0, help="seed of random-sibling's draw (default: 0)")
+    method.add_argument("--repair", type=int, default=2, help="LLM methods: rounds of verify -> repair with the "
+                        "failed level fed back (default: 2; needs TensorFlow, else skipped with a note)")
+    method.add_argument("--verify-timeout", type=float, default=VerifyDefaults.timeout,
+                        help=f"verify's CPU seconds per project (default: {VerifyDefaults.timeout:g})")
+    method.add_argument("--verify-memory", type=int, default=VerifyDefaults.memory_mb,
+                        help=f"verify's memory limit in MB (default: {VerifyDefaults.memory_mb})")
 
     generate = commands.add_parser("generate", parents=[method], help="turn a requirement into a project")
     generate.add_argument("requirement", help="what the deep learning project must do, in plain English")
@@ -337,7 +398,19 @@ def make_parser() -> argparse.ArgumentParser:
                                                     "exists); the leaderboard's submission format")
     bench.add_argument("--concurrency", type=int, default=1, help="items generated at once (default: 1)")
     bench.add_argument("--limit", type=int, help="only the first K items")
+    bench.add_argument("--verify", action="store_true", help="verify every output (the level goes into its row; "
+                                                             "the pass rate into the summary)")
     bench.set_defaults(handler=_bench)
+
+    verify = commands.add_parser("verify", help="build a project's model and train one step on synthetic data, "
+                                                "sandboxed; exit 0 only when the train step passed")
+    verify.add_argument("file", help="a .py (or .ipynb) project")
+    verify.add_argument("--timeout", type=float, default=VerifyDefaults.timeout,
+                        help=f"CPU seconds (the wall clock gets twice that; default: {VerifyDefaults.timeout:g})")
+    verify.add_argument("--memory", type=int, default=VerifyDefaults.memory_mb,
+                        help=f"memory limit in MB (default: {VerifyDefaults.memory_mb})")
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.set_defaults(handler=_verify)
 
     pool = commands.add_parser("pool", help="your own code samples for retrieval")
     pool_commands = pool.add_subparsers(dest="pool_command", required=True)

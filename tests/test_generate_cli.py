@@ -55,10 +55,22 @@ def test_generate_offline_writes_the_project(built_datasets, tmp_path, capsys, m
 
 def test_llm_method_without_an_llm_says_how_to_configure_one(built_datasets, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("DLCODEGEN_MODEL", raising=False)
-    assert run_cli("generate", REQUIREMENT, "--out", tmp_path / "o", "--data", built_datasets) == 2
+    assert run_cli("generate", REQUIREMENT, "--method", "direct", "--out", tmp_path / "o", "--data",
+                   built_datasets) == 2
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "needs an LLM" in error and "retrieval-only" in error
     assert not (tmp_path / "o").exists()
+
+
+def test_without_an_llm_generate_uses_the_offline_generator(built_datasets, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DLCODEGEN_MODEL", raising=False)
+    out = tmp_path / "project"
+    assert run_cli("generate", REQUIREMENT, "--out", out, "--data", built_datasets, "--pool", tmp_path / "pool") == 0
+    captured = capsys.readouterr()
+    assert "offline generator" in captured.err and "plan adherence %: layers" in captured.out
+    code = (out / "project.py").read_text()
+    assert "def build_model():" in code and 'if __name__ == "__main__":' in code
+    assert json.loads((out / "trace.json").read_text())["method"] == "offline"
 
 
 @pytest.mark.parametrize("requirement,message", [("", "empty"), (" \n ", "empty"),
@@ -74,7 +86,7 @@ def test_generate_through_a_real_server_then_from_the_cache(built_datasets, tmp_
     with StubLLMServer(ANSWER) as server:
         llm_env.setenv("OPENAI_BASE_URL", server.base_url)
         out = tmp_path / "project"
-        assert run_cli("generate", REQUIREMENT, "--out", out, "--data", built_datasets) == 0
+        assert run_cli("generate", REQUIREMENT, "--out", out, "--data", built_datasets, "--repair", "0") == 0
         assert server.requests == 4
         assert all(body["model"] == "stub-model" and body.get("stream") for body in server.bodies)
         trace = json.loads((out / "trace.json").read_text())
@@ -83,7 +95,8 @@ def test_generate_through_a_real_server_then_from_the_cache(built_datasets, tmp_
         assert all(stage["raw"] == ANSWER and stage["code"] == ANSWER.split("```python\n")[1].split("```")[0].strip()
                    for stage in llm_stages)
         assert (out / "project.py").read_text().startswith("import tensorflow as tf")
-        assert run_cli("generate", REQUIREMENT, "--out", tmp_path / "again", "--data", built_datasets) == 0
+        assert run_cli("generate", REQUIREMENT, "--out", tmp_path / "again", "--data", built_datasets,
+                       "--repair", "0") == 0
         assert server.requests == 4  # every answer came from the cache
         assert "4 from the cache" in capsys.readouterr().out
 
@@ -93,7 +106,7 @@ def test_wrong_key_is_one_line_without_the_key(built_datasets, tmp_path, llm_env
         llm_env.setenv("OPENAI_BASE_URL", server.base_url)
         llm_env.setenv("OPENAI_API_KEY", "sk-wrong-secret-4242")
         assert run_cli("generate", REQUIREMENT, "--out", tmp_path / "o", "--data", built_datasets,
-                       "--no-cache") == 2
+                       "--no-cache", "--repair", "0") == 2
     captured = capsys.readouterr()
     error = captured.err.strip().splitlines()
     assert len(error) == 1 and "401" in error[0] and "OPENAI_API_KEY" in error[0]
@@ -152,7 +165,7 @@ def test_interrupted_bench_resumes_without_redoing_items(built_datasets, tmp_pat
                "DLCODEGEN_CACHE_DIR": str(tmp_path / "cache"), "DLCODEGEN_POOL_DIR": str(tmp_path / "pool")}
         env.pop("OPENAI_API_KEY", None)
         command = [sys.executable, "-m", "dlcodegen.cli", "bench", "--method", "direct", "--data",
-                   str(built_datasets), "--out", str(out), "--no-cache"]
+                   str(built_datasets), "--out", str(out), "--no-cache", "--repair", "0"]
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 3):

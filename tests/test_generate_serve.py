@@ -19,7 +19,7 @@ def test_one_item_end_to_end(served_model, built_datasets, codeeval, tmp_path, m
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     item = codeeval[3]
     args = ["generate", item["user_requirement"], "--attributes", item["dataset_attributes"], "--data",
-            str(built_datasets), "--pool", str(tmp_path / "pool"), "--max-tokens", "12"]
+            str(built_datasets), "--pool", str(tmp_path / "pool"), "--max-tokens", "12", "--repair", "0"]
     assert cli_main(args + ["--out", str(tmp_path / "first")]) == 0
     first = capsys.readouterr().out
     assert "== Final project" in first and "4 LLM call(s), 0 from the cache" in first

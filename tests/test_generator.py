@@ -54,6 +54,7 @@ def make_generator(method: str, client=None, **config) -> Generator:
 
 
 EXPECTED_STAGES = {
+    "offline": {"plan", "retrieve", "final"},
     "dlcodegen": {"plan", "retrieve", "code1", "template", "code2", "final"},
     "wo-tr": {"plan", "retrieve", "code1", "code2", "final"},
     "wo-cr": {"plan", "retrieve", "chain", "code1", "template", "code2", "final"},
@@ -68,13 +69,13 @@ EXPECTED_STAGES = {
     "random-sibling": {"final"},
 }
 LLM_CALLS = {"dlcodegen": 4, "wo-tr": 3, "wo-cr": 5, "wo-cr-tr": 4, "wo-comparison-cr": 2, "wo-comparison-tr": 1,
-             "direct": 1, "plan-and-solve": 1, "cluster-cot": 2, "cedar": 1, "retrieval-only": 0,
+             "direct": 1, "plan-and-solve": 1, "cluster-cot": 2, "cedar": 1, "retrieval-only": 0, "offline": 0,
              "random-sibling": 0}
 
 
 def test_registry_names_every_method():
     assert set(METHOD_NAMES) == set(EXPECTED_STAGES)
-    assert {name for name, method in METHODS.items() if not method.needs_llm} == {"retrieval-only",
+    assert {name for name, method in METHODS.items() if not method.needs_llm} == {"retrieval-only", "offline",
                                                                                      "random-sibling"}
 
 
@@ -195,3 +196,47 @@ def test_written_project_has_code_notebook_plan_and_trace(tmp_path):
     trace = json.loads(paths["trace.json"].read_text())
     assert [stage["stage"] for stage in trace["stages"]][0] == "plan"
     assert trace["usage"]["calls"] == 4 and all("seconds" in stage for stage in trace["stages"])
+
+
+class FakeCheck:
+    """Stands in for `dlcodegen.verify.VerifyResult` in orchestration tests."""
+
+    def __init__(self, level, failed=None, error=None):
+        self.level, self.failed, self.error = level, failed, error
+
+    @property
+    def passed(self):
+        return self.failed is None
+
+    def as_dict(self):
+        return {"level": self.level, "failed": self.failed, "error": self.error}
+
+
+def test_repair_round_feeds_the_failed_level_back_and_keeps_every_round():
+    checks = iter([FakeCheck("imports", "model_built", "ValueError: Dense(-3) has negative units (line 12)"),
+                   FakeCheck("train_step")])
+    client = FakeChatClient(answer=lambda prompt: "```python\nfixed = True\n```" if "failed at level" in prompt
+                            else "```python\nbroken = True\n```")
+    generator = make_generator("direct", client, repair=2)
+    generator.verifier = lambda code: next(checks)
+    result = generator.generate(requirement(1), item_id=1)
+    assert result.code == "fixed = True"
+    stages = [record.stage for record in result.records]
+    assert stages == ["final", "verify1", "repair1", "verify2"]
+    repair_prompt = client.calls[-1].prompt
+    assert '"model_built"' in repair_prompt and "Dense(-3) has negative units" in repair_prompt
+    assert "broken = True" in repair_prompt
+    assert [check.passed for check in result.checks] == [False, True]
+    assert result.trace()["verify"][0]["failed"] == "model_built"
+
+
+def test_repair_stops_after_n_rounds_and_methods_without_llm_are_not_repaired():
+    client = FakeChatClient()
+    generator = make_generator("direct", client, repair=2)
+    generator.verifier = lambda code: FakeCheck("parse", "imports", "ModuleNotFoundError: No module named 'x'")
+    result = generator.generate(requirement(1), item_id=1)
+    assert [r.stage for r in result.records] == ["final", "verify1", "repair1", "verify2", "repair2", "verify3"]
+    assert len(client.calls) == 3
+    offline = make_generator("retrieval-only", repair=2)
+    offline.verifier = lambda code: pytest.fail("methods without an LLM are not repaired")
+    offline.generate(requirement(1), item_id=1)

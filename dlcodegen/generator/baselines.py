@@ -30,10 +30,20 @@ def cedar(context, stage: str = "final") -> str:
 def retrieval_only(context) -> str:
     """Code RAG's top sample, verbatim."""
     top = context.retrieve_code()[0]
-    return context.pick("final", top.sample, f"verbatim copy of {top.sample.key} (score {top.score:.3f})")
+    return context.produce("final", top.sample.code, [f"verbatim copy of {top.sample.key} (score {top.score:.3f})"])
 
 
 def random_other(context) -> str:
     """A seeded random other sample of the pool: what an unrelated notebook scores."""
     drawn = random_sibling(context.generator.pool, context.requirement, context.item_id, context.config.seed)
-    return context.pick("final", drawn.sample, f"random sibling {drawn.sample.key} (seed {context.config.seed})")
+    return context.produce("final", drawn.sample.code,
+                           [f"random sibling {drawn.sample.key} (seed {context.config.seed})"])
+
+
+def offline(context) -> str:
+    """The offline generator: the plan written as a Keras project, data names from Code RAG's top sample."""
+    from dlcodegen.generator.offline import project_spec, render_project
+
+    top = context.retrieve_code()[0]
+    spec = project_spec(context.requirement, context.plan(), top.sample)
+    return context.produce("final", render_project(spec), [f"data names from {top.sample.key}", *spec.notes])

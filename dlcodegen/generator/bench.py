@@ -1,6 +1,7 @@
 """`dlcodegen bench`: one method over every DLCodeEval item, resumable, written as the leaderboard's input.
 
-The output is JSON Lines of `{"id": int, "code": str}`, one row per finished item, appended (and flushed) as each
+The output is JSON Lines of `{"id": int, "code": str}` (plus `"verify"`, the level reached, with `--verify`, and
+`"verify_before_repair"` when a repair round ran), one row per finished item, appended (and flushed) as each
 finishes, so an interrupted run loses nothing and a rerun does only what is missing. Failed items (after the LLM
 client's retries) are listed in the sidecar `<out>.meta.json` and retried by the next run. The sidecar also holds
 the method, backend, model, parameters, date and package version; never a key.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,9 +24,12 @@ from dlcodegen.generator.run import GenerationError, Generator
 @dataclass
 class BenchSummary:
     total: int
-    done: dict[int, str]
+    done: dict[int, dict]  # id -> its output row
     failed: dict[int, str] = field(default_factory=dict)
     generated_now: int = 0
+
+    def codes(self) -> dict[int, str]:
+        return {item_id: row["code"] for item_id, row in self.done.items()}
 
 
 def meta_path(out: str | Path) -> Path:
@@ -32,18 +37,20 @@ def meta_path(out: str | Path) -> Path:
     return out.with_name(out.stem + ".meta.json")
 
 
-def read_done(out: Path) -> dict[int, str]:
+def read_done(out: Path) -> dict[int, dict]:
     """Finished rows of an earlier run; a last line cut by an interruption is dropped (and rewritten away)."""
     if not out.is_file():
         return {}
-    done: dict[int, str] = {}
+    done: dict[int, dict] = {}
     lines = out.read_text(encoding="utf-8").splitlines()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            done[int(row["id"])] = row["code"]
+            if not isinstance(row["code"], str):
+                raise TypeError
+            done[int(row["id"])] = row
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             if number == len(lines):  # the write that was interrupted
                 _rewrite(out, done)
@@ -52,9 +59,8 @@ def read_done(out: Path) -> dict[int, str]:
     return done
 
 
-def _rewrite(out: Path, done: dict[int, str]) -> None:
-    write_atomic(out, "".join(json.dumps({"id": i, "code": code}, ensure_ascii=False) + "\n"
-                              for i, code in done.items()))
+def _rewrite(out: Path, done: dict[int, dict]) -> None:
+    write_atomic(out, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in done.values()))
 
 
 def check_resumable(out: Path, metadata: dict) -> None:
@@ -76,8 +82,11 @@ def write_meta(out: Path, metadata: dict, summary: BenchSummary) -> None:
 
 
 def run_bench(generator: Generator, items, out: str | Path, metadata: dict, concurrency: int = 1,
-              progress: bool = True) -> BenchSummary:
-    """Generate every item of `items` (rows with `id`, `user_requirement`, `dataset_attributes`) not yet in `out`."""
+              progress: bool = True, verify=None) -> BenchSummary:
+    """Generate every item of `items` (rows with `id`, `user_requirement`, `dataset_attributes`) not yet in `out`.
+
+    `verify` (code -> VerifyResult), when given, checks each final project; the level goes into its row.
+    """
     from tqdm.auto import tqdm
 
     out = Path(out)
@@ -97,11 +106,17 @@ def run_bench(generator: Generator, items, out: str | Path, metadata: dict, conc
                 summary.failed[row["id"]] = str(error)
                 bar.set_postfix(failed=len(summary.failed))
             return
-        line = json.dumps({"id": row["id"], "code": result.code}, ensure_ascii=False) + "\n"
+        output = {"id": row["id"], "code": result.code}
+        if verify is not None:
+            checks = result.checks or [verify(result.code)]
+            output["verify"] = checks[-1].level
+            if len(checks) > 1:
+                output["verify_before_repair"] = checks[0].level
+        line = json.dumps(output, ensure_ascii=False) + "\n"
         with lock:
             with out.open("a", encoding="utf-8") as handle:
                 handle.write(line)
-            summary.done[row["id"]] = result.code
+            summary.done[row["id"]] = output
             summary.generated_now += 1
             bar.update(1)
 
@@ -116,17 +131,28 @@ def run_bench(generator: Generator, items, out: str | Path, metadata: dict, conc
     return summary
 
 
-def summary_scores(summary: BenchSummary, items) -> dict:
-    """CodeBLEU (`normalize="dlcodegen"`) of the finished items, with mean output lines beside the references'."""
+def summary_scores(summary: BenchSummary, items, plans: dict | None = None) -> dict:
+    """CodeBLEU (`normalize="dlcodegen"`) of the finished items, with mean output lines beside the references',
+    plan adherence to `plans` (id -> Plan) and the verify pass rates (before and after repair) where known."""
+    from dlcodegen.metrics.adherence import mean_adherence, plan_adherence
     from dlcodegen.metrics.scoring import score_codebleu
 
     rows = [row for row in items if row["id"] in summary.done]
     if not rows:
         return {}
-    codes = [summary.done[row["id"]] for row in rows]
+    codes = [summary.done[row["id"]]["code"] for row in rows]
     references = [row["reference_code"] for row in rows]
     scores = score_codebleu(codes, references, normalize_mode="dlcodegen")
     scores["mean_lines"] = sum(len(code.splitlines()) for code in codes) / len(codes)
     scores["reference_mean_lines"] = sum(len(ref.splitlines()) for ref in references) / len(references)
     scores["items_scored"] = len(rows)
+    if plans:
+        scores["adherence"] = mean_adherence([plan_adherence(code, plans[row["id"]]) for code, row in zip(codes, rows)
+                                              if plans.get(row["id"]) is not None])
+    levels = [summary.done[row["id"]].get("verify") for row in rows]
+    if any(level is not None for level in levels):
+        before = [summary.done[row["id"]].get("verify_before_repair", level) for row, level in zip(rows, levels)]
+        scores["train_step_rate"] = 100.0 * sum(level == "train_step" for level in levels) / len(levels)
+        scores["train_step_rate_before_repair"] = 100.0 * sum(level == "train_step" for level in before) / len(before)
+        scores["verify_levels"] = dict(Counter(str(level) for level in levels))
     return scores

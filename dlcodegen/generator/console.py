@@ -9,7 +9,8 @@ from dlcodegen.generator.run import GenerationResult
 from dlcodegen.generator.trace import StageEvent, total_usage
 
 PREVIEW_LINES = 15
-_TITLES = {"plan": "Plan", "retrieve": "Retrieved samples", "chain": "Reasoning chain", "template": "Template",
+_TITLES = {"plan": "Plan", **{f"repair{n}": f"Repair {n}" for n in range(1, 10)},
+           **{f"verify{n}": f"Verify {n}" for n in range(1, 11)}, "retrieve": "Retrieved samples", "chain": "Reasoning chain", "template": "Template",
            "code1": "Code 1", "code2": "Code 2", "final": "Final project"}
 
 
@@ -34,11 +35,19 @@ class StageConsole:
             print(f"\n== {_TITLES[event.stage]} ({event.elapsed:.1f}s) ==", file=self.out)
             print(self._render(event.stage, event.payload), file=self.out, flush=True)
 
-    def summary(self, result: GenerationResult, paths: dict) -> None:
+    def summary(self, result: GenerationResult, paths: dict, adherence: dict | None = None) -> None:
         usage = total_usage(result.records)
         print(f"\n{result.method}: {len(result.code.splitlines())} lines in {result.seconds:.1f}s; "
               f"{usage['calls']} LLM call(s), {usage['cached_calls']} from the cache, "
               f"{usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion tokens", file=self.out)
+        if adherence:
+            print("plan adherence %: " + ", ".join(f"{name} {value:.0f}" for name, value in adherence.items()
+                                                   if value is not None), file=self.out)
+        if result.checks:
+            last = result.checks[-1]
+            print(f"verify: reached {last.level}" + ("" if last.passed else f"; failed at {last.failed}: "
+                                                     f"{last.error}") + f" ({len(result.checks)} round(s))",
+                  file=self.out)
         for path in paths.values():
             print(f"wrote {path}", file=self.out)
 
@@ -53,6 +62,9 @@ class StageConsole:
                              f"  {r.sample.requirement[:70]}" for r in payload)
         if stage == "final":
             return payload
+        if stage.startswith("verify"):
+            return f"  reached {payload.level}" + ("" if payload.passed else
+                                                   f"; failed at {payload.failed}: {payload.error}")
         lines = payload.splitlines()
         more = len(lines) - PREVIEW_LINES
         return "\n".join(lines[:PREVIEW_LINES]) + (f"\n... ({more} more lines in trace.json)" if more > 0 else "")

@@ -66,6 +66,8 @@ METHODS: dict[str, Method] = {method.name: method for method in (
     Method("cluster-cot", True, "Cluster-CoT: the task category's representative reasoning chain",
            baselines.cluster_cot),
     Method("cedar", True, "CEDAR: one example retrieved with the requirement as query", baselines.cedar),
+    Method("offline", False, "the offline generator: the plan written as a Keras project (no LLM)",
+           baselines.offline),
     Method("retrieval-only", False, "Code RAG's top sample, verbatim (no LLM)", baselines.retrieval_only),
     Method("random-sibling", False, "a seeded random other pool sample (no LLM): the calibration row",
            baselines.random_other),

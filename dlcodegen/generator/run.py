@@ -37,6 +37,7 @@ class GeneratorConfig:
     template_samples: int = 2  # top samples abstracted into the template (the paper's two)
     top_k: int = 5  # retrieved samples reported
     seed: int = 0  # random-sibling's draw
+    repair: int = 0  # rounds of verify -> repair for LLM methods (needs a verifier)
 
 
 @dataclass
@@ -50,6 +51,7 @@ class GenerationResult:
     code: str = ""
     records: list[StageRecord] = field(default_factory=list)
     seconds: float = 0.0
+    checks: list = field(default_factory=list)  # VerifyResult of each verify round, first to last
 
     def trace(self) -> dict:
         """Everything the run did, as JSON-ready data (`trace.json`)."""
@@ -60,6 +62,7 @@ class GenerationResult:
             "retrieved": [{"key": r.sample.key, "score": r.score, "task_category": r.sample.plan.task_category}
                           for r in self.retrieved],
             "stages": [record.as_dict() for record in self.records],
+            "verify": [check.as_dict() for check in self.checks],
         }
 
 
@@ -126,22 +129,21 @@ class RunContext:
         return self._retrieved("retrieve", lambda: self.generator.requirement_retriever.retrieve(
             self.requirement, self.item_id, k))
 
-    def pick(self, stage: str, sample: Sample, note: str) -> str:
-        """A stage that takes a pool sample's code as it is (no LLM)."""
-        began = self.now()
-        self._record(StageRecord(stage, began, 0.0, code=sample.code, notes=[note]))
-        self._emit(stage, "done", sample.code)
-        return sample.code
+    def produce(self, stage: str, code: str, notes: list[str]) -> str:
+        """A stage whose code comes without an LLM (a pool sample, the offline generator)."""
+        self._record(StageRecord(stage, self.now(), 0.0, code=code, notes=notes))
+        self._emit(stage, "done", code)
+        return code
 
     def ask(self, stage: str, prompt: str, code: bool = True, **variables) -> str:
         """Render the prompt template `prompt`, ask the LLM (streaming deltas as events), keep the raw answer and its code."""
         plan = self.result.plan
+        began = self.now()
+        self._emit(stage, "start", None)
         values = {"requirement": self.requirement, "attributes": self.attributes,
                   "requirement_label": REQUIREMENT_LABEL, "attributes_label": ATTRIBUTES_LABEL,
                   "plan_json": plan.to_json(indent=2) if plan else ""}
         chat = messages(prompt, **{**values, **variables})
-        began = self.now()
-        self._emit(stage, "start", None)
         completion = self.generator.client.complete(chat, on_token=lambda delta: self._emit(stage, "delta", delta))
         answer = extract_code(completion.text) if code else completion.text.strip()
         record = StageRecord(stage, began, self.now() - began, messages=chat, raw=completion.text,
@@ -155,6 +157,29 @@ class RunContext:
         self._record(record)
         self._emit(stage, "done", answer)
         return answer
+
+    def check(self, code: str, round_number: int):
+        """One verify round (the verifier runs the code in its sandbox), kept in the trace."""
+        stage = f"verify{round_number}"
+        began = self.now()
+        self._emit(stage, "start", None)
+        outcome = self.generator.verifier(code)
+        self.result.checks.append(outcome)
+        self._record(StageRecord(stage, began, self.now() - began,
+                                 notes=[f"level={outcome.level} failed={outcome.failed} error={outcome.error}"]))
+        self._emit(stage, "done", outcome)
+        return outcome
+
+    def repaired(self, code: str) -> str:
+        """Verify, and while a level fails, feed it back to the LLM, for up to `config.repair` rounds."""
+        for round_number in range(1, self.config.repair + 1):
+            outcome = self.check(code, round_number)
+            if outcome.passed:
+                return code
+            code = self.ask(f"repair{round_number}", "repair.j2", project=code, passed=outcome.level,
+                            failed=outcome.failed, error=outcome.error)
+        self.check(code, self.config.repair + 1)
+        return code
 
     def parallel(self, *branches: Callable[[], str]) -> list[str]:
         """Run independent branches at once (code 1 beside template -> code 2)."""
@@ -177,7 +202,7 @@ class Generator:
     """Runs a registered method. `client` is any object with the `ChatClient.complete` signature."""
 
     def __init__(self, planner, pool: Sequence[Sample], client=None, config: GeneratorConfig | None = None,
-                 data_path=None):
+                 data_path=None, verifier: Callable | None = None):
         from dlcodegen.generator.methods import get_method
 
         self.config = config or GeneratorConfig()
@@ -190,6 +215,7 @@ class Generator:
 
             client = make_client()
         self.client = client
+        self.verifier = verifier  # code -> VerifyResult; used by the repair loop
         self._cluster_cot = None
         self._cluster_lock = threading.Lock()
 
@@ -221,6 +247,8 @@ class Generator:
         result = context.result
         try:
             result.code = self.method.run(context)
+            if self.method.needs_llm and self.config.repair and self.verifier is not None:
+                result.code = context.repaired(result.code)
             result.seconds = context.now()
             emit("done", "done", result)
         except Exception as error:  # noqa: BLE001 - every failure becomes one error event, the run is kept
