@@ -13,13 +13,14 @@ import hashlib
 import json
 import os
 import random
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+
+from dlcodegen.files import write_atomic
 
 ENV_BASE_URL = "OPENAI_BASE_URL"
 ENV_API_KEY = "OPENAI_API_KEY"
@@ -123,18 +124,9 @@ def _cache_get(cache_dir: Path, key: str) -> dict | None:
 
 
 def _cache_put(cache_dir: Path, key: str, text: str, usage: dict) -> None:
-    """Atomic write (tmp file + os.replace); a failure to cache is not an error."""
-    path = _cache_path(cache_dir, key)
+    """Atomic write; a failure to cache is not an error."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"text": text, "usage": usage}, handle, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(_cache_path(cache_dir, key), json.dumps({"text": text, "usage": usage}, ensure_ascii=False))
     except OSError:
         pass
 

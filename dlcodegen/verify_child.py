@@ -25,7 +25,6 @@ import signal
 import socket
 import sys
 import traceback
-import types
 
 LEVELS = ("parse", "imports", "model_built", "train_step")
 BATCH = 2            # rows of the synthetic training batch
@@ -93,6 +92,7 @@ class Run:
         self.phantom_files: set[str] = set()
         self.last_model = None
         self.train_done = False
+        self.train_failure: _TrainStepFailed | None = None
         self.code = ""
         self.tree: ast.Module | None = None
         self.columns: list[str] = []
@@ -121,7 +121,7 @@ class Run:
         payload = {"level": self.passed, "attempting": self.attempting, "failed": failed, "error": error,
                    "notes": self.notes, "done": done}
         temporary = self.result_path + ".tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
+        with _ORIGINAL_OPEN(temporary, "w", encoding="utf-8") as handle:
             json.dump(payload, handle)
         os.replace(temporary, self.result_path)
 
@@ -281,8 +281,9 @@ def prepare_source(code: str) -> tuple[str, ast.Module]:
 _TEXT_COLUMN = re.compile(r"text|review|sentence|comment|tweet|content|message|title|description|question|answer|"
                           r"abstract|body|headline|summary|caption|document|lyric|sms|email|post|query|utterance|"
                           r"phrase|premise|hypothesis|context|transcript|word|token|english|french|german|spanish|tamil|hindi|"
-                          r"chinese|japanese|italian|portuguese|russian|arabic|translation|src|tgt|prompt|article|story|"
-                          r"news|feedback|opinion|remark")
+                          r"chinese|japanese|italian|portuguese|russian|arabic|turkish|korean|dutch|polish|urdu|bengali|"
+                          r"persian|vietnamese|indonesian|swahili|greek|hebrew|thai|marathi|telugu|translation|src|tgt|"
+                          r"prompt|article|story|news|feedback|opinion|remark")
 _FILE_COLUMN = re.compile(r"file|path|image|img|photo|picture|filename")
 _DATE_COLUMN = re.compile(r"date|timestamp|datetime")
 _STRING_COLUMN = re.compile(r"gender|sex|race|city|country|state|region|department|ethnicity|education|marital|"
@@ -315,18 +316,25 @@ def _plausible_column(name: str) -> bool:
 
 def scan_code(tree: ast.Module, code: str) -> None:
     """Guess the column names the code reads from its data frames, and the image file extension it expects."""
-    found: list[str] = []
+    found: list[tuple[int, int, str]] = []
+
+    def add(node: ast.AST, values: list[str]) -> None:
+        found.extend((getattr(node, "lineno", 0), getattr(node, "col_offset", 0), value) for value in values)
+
     for node in ast.walk(tree):
         if isinstance(node, ast.Subscript):
-            found += _strings(node.slice)
-        elif isinstance(node, ast.keyword) and node.arg in _COLUMN_KEYWORDS:
-            found += _strings(node.value)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _COLUMN_CALLS:
-            for argument in node.args[:1]:
-                found += _strings(argument)
+            add(node, _strings(node.slice))
+        elif isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if keyword.arg in _COLUMN_KEYWORDS:
+                    add(node, _strings(keyword.value))
+            if isinstance(node.func, ast.Attribute) and node.func.attr in _COLUMN_CALLS:
+                for argument in node.args[:1]:
+                    add(node, _strings(argument))
         elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and _COLUMN_VARIABLES.search(t.id)
                                                   for t in node.targets):
-            found += _strings(node.value)
+            add(node, _strings(node.value))
+    found = [value for _, _, value in sorted(found, key=lambda item: (item[0], item[1]))]
     columns = list(dict.fromkeys(name for name in found if _plausible_column(name)))
     RUN.columns = columns[:80]
     RUN.text_columns = {node.value.slice.value for node in ast.walk(tree)
@@ -365,7 +373,8 @@ def synthetic_frame(columns: list[str] | None = None):
         guessed = [name for name in RUN.columns]
         labels = [name for name in guessed if _LABEL_COLUMN.search(name.lower())]
         others = [name for name in guessed if name not in labels]
-        columns = [f"feature_{i}" for i in range(4)] + others + labels
+        generic = [f"feature_{i}" for i in range(4)] if len(others) < 2 else []
+        columns = generic + others + labels
     return pd.DataFrame({name: _column_values(name, ROWS, rng) for name in dict.fromkeys(columns)})
 
 
@@ -1111,7 +1120,9 @@ def _intercepted_training(model, how: str, args, kwargs) -> None:
     try:
         synthetic_train_step(model, args, kwargs)
     except Exception as error:
-        raise _TrainStepFailed(error) from None
+        failure = _TrainStepFailed(error)
+        RUN.train_failure = failure  # reported even if the project swallows it with a bare `except:`
+        raise failure from None
     RUN.train_done = True
     raise _StopAfterTrainStep()
 
@@ -1213,6 +1224,8 @@ def run(code: str) -> tuple[str | None, str | None]:
                 if stop.code not in (None, 0):
                     raise
                 RUN.note("the project called sys.exit(0)")
+            if RUN.train_failure is not None and not RUN.train_done:
+                raise RUN.train_failure
             if not RUN.train_done and RUN.last_model is None:
                 _call_model_builder(tree, namespace)
             if not RUN.train_done:
@@ -1229,6 +1242,17 @@ def run(code: str) -> tuple[str | None, str | None]:
         return RUN.attempting, _describe(error, _project_line(error.__traceback__))
     RUN.reach("train_step")
     return None, None
+
+
+def _peak_memory() -> str | None:
+    """The child's peak virtual memory (what RLIMIT_AS limits) and peak resident memory, from /proc."""
+    try:
+        with _ORIGINAL_OPEN("/proc/self/status", encoding="ascii") as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        virtual, resident = (int(fields[key].split()[0]) // 1024 for key in ("VmPeak", "VmHWM"))
+    except (OSError, KeyError, ValueError):
+        return None
+    return f"peak memory: {virtual} MB virtual (the limit applies to this), {resident} MB resident"
 
 
 def _keras_installed() -> bool:
@@ -1263,6 +1287,9 @@ def main(argv: list[str] | None = None) -> int:
         failed = RUN.attempting
         error = f"harness error: {type(crash).__name__}: {_one_line(crash)}"
         RUN.note(_one_line("".join(traceback.format_exception(crash))[-600:], 600))
+    peak = _peak_memory()
+    if peak:
+        RUN.notes.append(peak)
     RUN.write(failed=failed, error=error, done=True)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
     sys.stdout.flush()

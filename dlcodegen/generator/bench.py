@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dlcodegen.generator.project import write_atomic
+from dlcodegen.files import write_atomic
 from dlcodegen.generator.run import GenerationError, Generator
 
 

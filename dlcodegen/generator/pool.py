@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from dlcodegen.files import write_atomic
 from dlcodegen.planning.code_plan import notebook_code, parse_code, plan_from_code, usable_module
 from dlcodegen.planning.plan import Plan, PlanParseError, check_requirement
 
@@ -125,19 +125,6 @@ def _read_code(source: Path) -> str:
     return code
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=".tmp-", suffix=".json",
-                                         delete=False)
-    try:
-        with handle:
-            handle.write(text)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-
-
 def add_sample(source: str | os.PathLike, requirement: str, attributes: str = "", planner=None,
                pool_dir: str | os.PathLike | None = None) -> Sample:
     """Add a `.py` or `.ipynb` file to the user's pool; returns the sample (the existing one for the same code).
@@ -167,5 +154,5 @@ def add_sample(source: str | os.PathLike, requirement: str, attributes: str = ""
     plan = plan_from_code(code, category)
     record = {"key": key, "code": code, "requirement": requirement, "dataset_attributes": attributes,
               "plan_text": plan.to_json(), "added": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    _write_atomic(path, json.dumps(record, ensure_ascii=False, indent=1) + "\n")
+    write_atomic(path, json.dumps(record, ensure_ascii=False, indent=1) + "\n")
     return _sample_from_record(record)

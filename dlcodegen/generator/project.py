@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from dlcodegen.files import write_atomic
 from dlcodegen.generator.run import GenerationResult
 
 PROJECT_FILE = "project.py"
@@ -35,13 +34,6 @@ def notebook(code: str) -> dict:
                                          "language_info": {"name": "python"}},
             "nbformat": 4, "nbformat_minor": 5}
 
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
 
 
 def write_project(result: GenerationResult, out: str | Path) -> dict[str, Path]:
