@@ -199,7 +199,7 @@ def _generate(args: argparse.Namespace) -> None:
     console.summary(result, paths, plan_adherence(result.code, plan) if plan else None)
 
 
-def _bench(args: argparse.Namespace) -> None:
+def _bench(args: argparse.Namespace) -> int:
     import dlcodegen
     from dlcodegen.data import load_local
     from dlcodegen.generator.bench import run_bench, summary_scores
@@ -234,11 +234,10 @@ def _bench(args: argparse.Namespace) -> None:
     if scores.get("verify_levels"):
         print(f"verify: train_step reached by {scores['train_step_rate']:.1f}% "
               f"({scores['train_step_rate_before_repair']:.1f}% before repair); levels {scores['verify_levels']}")
-    if summary.failed:
-        raise SystemExit(1)
+    return 1 if summary.failed else 0
 
 
-def _verify(args: argparse.Namespace) -> None:
+def _verify(args: argparse.Namespace) -> int:
     import json
 
     from dlcodegen.verify import TF_MISSING, VerifyConfig, tensorflow_available, verify_file
@@ -254,8 +253,7 @@ def _verify(args: argparse.Namespace) -> None:
                                                    f"; failed at {outcome.failed}: {outcome.error}"))
         for note in outcome.notes:
             print(f"  note: {note}")
-    if not outcome.passed:
-        raise SystemExit(1)
+    return 0 if outcome.passed else 1
 
 
 def _parameters(client) -> dict:
@@ -430,14 +428,13 @@ def main(argv: list[str] | None = None) -> int:
     from dlcodegen.llm import LLMError, redact
 
     try:
-        args.handler(args)
+        return args.handler(args) or 0
     except (UserError, HubError, RawDataError, LLMError, FileNotFoundError, ValueError) as error:
         print(f"dlcodegen: error: {redact(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dlcodegen: interrupted (finished work is kept; `bench` resumes where it stopped)", file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":

@@ -94,3 +94,20 @@ def test_bench_verify_reports_levels_and_adherence(built_datasets, tmp_path, cap
     assert [set(row) for row in rows] == [{"id", "code", "verify"}] * 2
     printed = capsys.readouterr().out
     assert "plan adherence %: layers" in printed and "verify: train_step reached by" in printed
+
+
+def test_verify_command_exit_codes(tmp_path, capsys):
+    good = tmp_path / "project.py"
+    good.write_text(write_offline_project("A tabular regression project.", PLANS["tabular"]))
+    assert cli_main(["verify", str(good), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["level"] == "train_step"
+    broken = tmp_path / "broken.py"
+    broken.write_text("import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(-3)])\n"
+                      "model.build((None, 4))\nmodel.compile(loss='mse')\n")
+    assert cli_main(["verify", str(broken)]) == 1
+    assert "failed at model_built" in capsys.readouterr().out
+    empty = tmp_path / "empty.py"
+    empty.write_text("")
+    assert cli_main(["verify", str(empty)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "empty" in error
