@@ -5,7 +5,7 @@ sets of 46 generations: the markdown fences are taken off first) and prints, for
 each level (the deepest level passed; "none" = did not even parse), the mean seconds per item, and the most common
 failure reasons overall (line numbers and quoted values folded).
 
-    python benchmarks/verify_generations.py [--limit N] [--workers 2] [--timeout 120] [--memory 4096]
+    python benchmarks/verify_generations.py [--limit N] [--workers 2] [--timeout 120] [--memory 8192]
                                             [--out results.jsonl]
 """
 
@@ -24,7 +24,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, help="only the first N items of each method x backbone set")
     parser.add_argument("--workers", type=int, default=2, help="projects verified at once (default: 2)")
     parser.add_argument("--timeout", type=float, default=120.0, help="CPU seconds per project (default: 120)")
-    parser.add_argument("--memory", type=int, default=4096, help="memory limit per project in MB (default: 4096)")
+    parser.add_argument("--memory", type=int, default=8192, help="memory limit per project in MB (default: 8192)")
     parser.add_argument("--data", help="folder of built datasets (default: build/datasets, built when missing)")
     parser.add_argument("--out", help="also write one JSON line per item (id, method, backbone and the result)")
     parser.add_argument("--top", type=int, default=15, help="failure reasons to list (default: 15)")
@@ -37,7 +37,8 @@ def failure_reason(error: str | None) -> str:
         return ""
     reason = re.sub(r" \(line \d+\)$", "", error)
     if reason.startswith("ModuleNotFoundError"):
-        return re.sub(r"'([^'.]+)[^']*'", r"'\1'", reason)
+        return reason
+    reason = re.sub(r" \(/[^)]*\)", "", reason)  # the file of an ImportError
     reason = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", reason)
     reason = re.sub(r"\b\d+(\.\d+)?\b", "N", reason)
     return reason[:150]

@@ -353,7 +353,7 @@ def _result(report: dict, status: int, cpu_used: float, timed_out: bool, config:
     level = level if level in LEVELS else None
     notes = notes + [str(note) for note in report.get("notes", [])]
     memory_line = f"stopped: exceeded the memory limit of {int(config.memory_mb)} MB"
-    if report.get("done") and not timed_out:
+    if report.get("done"):  # the child finished its answer (whatever happened to it afterwards)
         return VerifyResult(level, report.get("failed"), report.get("error"), seconds, notes)
     attempting = report.get("attempting") or (LEVELS[LEVELS.index(level) + 1] if level and level != LEVELS[-1]
                                                else LEVELS[0])

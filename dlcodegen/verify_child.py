@@ -29,7 +29,7 @@ import traceback
 LEVELS = ("parse", "imports", "model_built", "train_step")
 BATCH = 2            # rows of the synthetic training batch
 FREE_DIM = 32        # stand-in size of a None (free) dimension of an input other than the batch one
-ROWS = 64            # rows of a synthetic data frame
+ROWS = 128           # rows of a synthetic data frame (time-series windows of up to ~100 steps still get samples)
 NETWORK_BLOCKED = "network access is blocked in verify"
 _KERAS_HINT = re.compile(r"\b(keras|tensorflow)\b")
 _MEMORY_HINTS = ("bad_alloc", "oom when allocating", "could not create a memory object", "cannot allocate memory",
@@ -97,6 +97,7 @@ class Run:
         self.tree: ast.Module | None = None
         self.columns: list[str] = []
         self.text_columns: set[str] = set()
+        self.column_literals: dict[str, list] = {}
         self.image_ext = ".png"
         self.synthetic_root = os.path.join(os.getcwd(), "_verify_synthetic")
         self.originals: dict[str, object] = {}
@@ -278,12 +279,12 @@ def prepare_source(code: str) -> tuple[str, ast.Module]:
 # Synthetic data
 # ---------------------------------------------------------------------------------------------------------------
 
-_TEXT_COLUMN = re.compile(r"text|review|sentence|comment|tweet|content|message|title|description|question|answer|"
-                          r"abstract|body|headline|summary|caption|document|lyric|sms|email|post|query|utterance|"
-                          r"phrase|premise|hypothesis|context|transcript|word|token|english|french|german|spanish|tamil|hindi|"
-                          r"chinese|japanese|italian|portuguese|russian|arabic|turkish|korean|dutch|polish|urdu|bengali|"
-                          r"persian|vietnamese|indonesian|swahili|greek|hebrew|thai|marathi|telugu|translation|src|tgt|"
-                          r"prompt|article|story|news|feedback|opinion|remark")
+_TEXT_COLUMN = re.compile(
+    r"text|review|sentence|comment|tweet|content|message|title|description|question|answer|abstract|body|headline|"
+    r"summary|caption|document|lyric|sms|email|post|query|utterance|phrase|premise|hypothesis|context|transcript|"
+    r"word|token|translation|src|tgt|prompt|article|story|news|feedback|opinion|remark|english|french|german|"
+    r"spanish|tamil|hindi|chinese|japanese|italian|portuguese|russian|arabic|turkish|korean|dutch|polish|urdu|"
+    r"bengali|persian|vietnamese|indonesian|swahili|greek|hebrew|thai|marathi|telugu")
 _FILE_COLUMN = re.compile(r"file|path|image|img|photo|picture|filename")
 _DATE_COLUMN = re.compile(r"date|timestamp|datetime")
 _STRING_COLUMN = re.compile(r"gender|sex|race|city|country|state|region|department|ethnicity|education|marital|"
@@ -314,6 +315,35 @@ def _plausible_column(name: str) -> bool:
             and not re.search(r"\.\w{2,4}$", name) and not name.startswith(("http", ".")))
 
 
+def _compared_literals(tree: ast.Module) -> dict[str, list]:
+    """Column -> the constants the code compares it with (`df["city"] == "Paris"`, `.isin([...])`), so that a
+    filtered synthetic frame is not empty."""
+    literals: dict[str, list] = collections.defaultdict(list)
+
+    def column_of(node) -> str | None:
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and \
+                isinstance(node.slice.value, str):
+            return node.slice.value
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            return node.attr
+        return None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and len(node.comparators) == 1:
+            column = column_of(node.left)
+            other = node.comparators[0]
+            if column and isinstance(other, ast.Constant) and isinstance(other.value, (str, int, float)) and \
+                    not isinstance(other.value, bool):
+                literals[column].append(other.value)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "isin"
+              and node.args and isinstance(node.args[0], (ast.List, ast.Tuple, ast.Set))):
+            column = column_of(node.func.value)
+            values = [e.value for e in node.args[0].elts if isinstance(e, ast.Constant)]
+            if column and values:
+                literals[column].extend(values)
+    return {column: list(dict.fromkeys(values)) for column, values in literals.items()}
+
+
 def scan_code(tree: ast.Module, code: str) -> None:
     """Guess the column names the code reads from its data frames, and the image file extension it expects."""
     found: list[tuple[int, int, str]] = []
@@ -337,6 +367,7 @@ def scan_code(tree: ast.Module, code: str) -> None:
     found = [value for _, _, value in sorted(found, key=lambda item: (item[0], item[1]))]
     columns = list(dict.fromkeys(name for name in found if _plausible_column(name)))
     RUN.columns = columns[:80]
+    RUN.column_literals = _compared_literals(tree)
     RUN.text_columns = {node.value.slice.value for node in ast.walk(tree)
                         if isinstance(node, ast.Attribute) and node.attr in ("str", "lower", "split")
                         and isinstance(node.value, ast.Subscript) and isinstance(node.value.slice, ast.Constant)
@@ -347,6 +378,10 @@ def scan_code(tree: ast.Module, code: str) -> None:
 
 
 def _column_values(name: str, rows: int, rng):
+    literals = RUN.column_literals.get(name)
+    if literals:  # mostly the values the code filters on, so that filters keep rows
+        pool = literals + [literals[0]] * (len(literals) + 1) + (["other"] if isinstance(literals[0], str) else [-1])
+        return [pool[i % len(pool)] for i in range(rows)]
     lowered = name.lower()
     if _TEXT_COLUMN.search(lowered) or name in RUN.text_columns:
         words = ["good", "bad", "data", "model", "great", "poor", "fine", "test", "deep", "learning"]
