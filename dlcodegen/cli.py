@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from dlcodegen.data import DATA_HELP, DEFAULT_DATA_DIR
-
-
-class UserError(Exception):
-    """A mistake the user can fix; printed as one line, no traceback."""
+from dlcodegen.errors import UserError
 
 
 def _data(args: argparse.Namespace) -> Path:
@@ -126,41 +122,18 @@ def _llm_config(args: argparse.Namespace):
     return LLMConfig.from_env(base_url=args.base_url, model=args.model, no_cache=args.no_cache, **params)
 
 
-def _backend(args: argparse.Namespace) -> str:
-    from dlcodegen.llm import ENV_MODEL
-
-    if args.backend:
-        return args.backend
-    return "openai" if (args.model or os.environ.get(ENV_MODEL)) else "offline"
-
-
 def _generator(args: argparse.Namespace, verify_outputs: bool = False):
-    """The generator the options describe: planner, pool (with the user's samples), for LLM methods a client, and
-    the verifier that the repair loop (and `bench --verify`) use."""
-    from dlcodegen.generator.methods import OFFLINE_METHODS, get_method
-    from dlcodegen.generator.pool import load_pool
-    from dlcodegen.generator.run import Generator, GeneratorConfig
-    from dlcodegen.planning.planners import load_planner
+    """The generator the options describe (planner, pool with the user's samples, a client for LLM methods, the
+    verifier that the repair loop and `bench --verify` use), and its backend."""
+    from dlcodegen.generator.setup import GeneratorSetup, build_generator, resolve_backend, resolve_method
 
-    method, backend = get_method(args.method), _backend(args)
-    if method.name == "dlcodegen" and backend == "offline":
-        method = get_method("offline")
-        print("no LLM configured (--backend offline): the offline generator writes the project", file=sys.stderr)
-    client = None
-    if method.needs_llm:
-        if backend == "offline":
-            raise UserError(f"method {method.name} needs an LLM: configure one (see `dlcodegen generate --help`: "
-                            f"OPENAI_BASE_URL, DLCODEGEN_MODEL, --backend openai) or choose an offline method "
-                            f"({', '.join(OFFLINE_METHODS)})")
-        from dlcodegen.llm import make_client
-
-        client = make_client(_llm_config(args))
+    llm = _llm_config(args)
+    method, _ = resolve_method(args.method, resolve_backend(args.backend, llm.model))
     verifier = _verifier(args, required=verify_outputs, wanted=method.needs_llm and args.repair > 0)
-    data = _data(args)
-    planner = load_planner(args.planner, data_path=data)
-    config = GeneratorConfig(method=method.name, seed=args.seed, repair=args.repair if verifier else 0)
-    pool = load_pool(data_path=data, pool_dir=args.pool)
-    return Generator(planner, pool, client, config, data_path=data, verifier=verifier), backend
+    setup = GeneratorSetup(method=args.method, backend=args.backend, llm=llm, planner=args.planner,
+                           data_path=_data(args), pool_dir=args.pool, seed=args.seed, repair=args.repair,
+                           verifier=verifier)
+    return build_generator(setup, notice=lambda text: print(text, file=sys.stderr))
 
 
 def _verifier(args: argparse.Namespace, required: bool, wanted: bool):
