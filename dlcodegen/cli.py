@@ -229,6 +229,36 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if outcome.passed else 1
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# leaderboard
+
+
+def _leaderboard(args: argparse.Namespace):
+    from dlcodegen.leaderboard.service import Leaderboard, LeaderboardConfig
+
+    board = Leaderboard(LeaderboardConfig(directory=args.dir, data_path=_data(args)))
+    if not board.store.entries_path.exists():
+        print(f"seeding a fresh leaderboard in {board.store.directory} (first use only, about 2 minutes)",
+              file=sys.stderr)
+        board.seed()
+    return board
+
+
+def _leaderboard_submit(args: argparse.Namespace) -> None:
+    board = _leaderboard(args)
+    result = board.submit_file(args.file, args.method, args.backbone, args.contact or "", args.link or "")
+    print(result.message)
+
+
+def _leaderboard_show(args: argparse.Namespace) -> None:
+    import json
+
+    from dlcodegen.leaderboard.board import format_board
+
+    rows = _leaderboard(args).rows()
+    print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json else format_board(rows))
+
+
 def _parameters(client) -> dict:
     if client is None:
         return {}
@@ -391,6 +421,23 @@ def make_parser() -> argparse.ArgumentParser:
     pool_add.add_argument("--attributes", help="its dataset's attributes")
     pool_add.add_argument("--pool", help="pool folder (default: $DLCODEGEN_POOL_DIR or ~/.local/share/dlcodegen/pool)")
     pool_add.set_defaults(handler=_pool_add)
+    leaderboard = commands.add_parser("leaderboard", help="the DLCodeEval leaderboard: submit generations, show "
+                                                          "the board")
+    board_commands = leaderboard.add_subparsers(dest="leaderboard_command", required=True)
+    board_options = argparse.ArgumentParser(add_help=False, parents=[parents["data"]])
+    board_options.add_argument("--dir", help="store folder (default: $DLCODEGEN_LEADERBOARD_DIR or "
+                                             "~/.local/share/dlcodegen/leaderboard); seeded on first use")
+    submit = board_commands.add_parser("submit", parents=[board_options],
+                                       help="validate, score and add a bench output ({\"id\", \"code\"} rows)")
+    submit.add_argument("file", help="JSON Lines file of {\"id\": int, \"code\": str}, every DLCodeEval id once")
+    submit.add_argument("--method", required=True, help="method name shown on the board")
+    submit.add_argument("--backbone", required=True, help="the LLM behind it (e.g. GPT-4o-mini)")
+    submit.add_argument("--contact", help="who to contact (shown on the board)")
+    submit.add_argument("--link", help="http(s) URL of the paper or code (the method name links to it)")
+    submit.set_defaults(handler=_leaderboard_submit)
+    show = board_commands.add_parser("show", parents=[board_options, parents["json"]],
+                                     help="print the board, best CodeBLEU first")
+    show.set_defaults(handler=_leaderboard_show)
     return parser
 
 
@@ -398,11 +445,12 @@ def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     from dlcodegen.datasets_builder.raw import RawDataError
     from dlcodegen.hub import HubError
+    from dlcodegen.leaderboard.store import StoreError
     from dlcodegen.llm import LLMError, redact
 
     try:
         return args.handler(args) or 0
-    except (UserError, HubError, RawDataError, LLMError, FileNotFoundError, ValueError) as error:
+    except (UserError, HubError, RawDataError, LLMError, StoreError, FileNotFoundError, ValueError) as error:
         print(f"dlcodegen: error: {redact(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -79,3 +79,22 @@ def served_model(tmp_path_factory):
     with transformers_serve(folder, hf_home=tmp_path_factory.mktemp("transformers-serve")) as served:
         print(f"\ntransformers serve ready in {time.monotonic() - start:.1f} s")
         yield served
+
+
+@pytest.fixture(scope="session")
+def seeded_board_template(tmp_path_factory, built_datasets) -> Path:
+    """A leaderboard store seeded once per session (the paper's 10 sets + 3 baselines; about 2 minutes).
+    Copy it (`seeded_board`) before writing to it."""
+    from dlcodegen.leaderboard.service import Leaderboard, LeaderboardConfig
+
+    directory = tmp_path_factory.mktemp("board-template")
+    Leaderboard(LeaderboardConfig(directory=directory, data_path=built_datasets)).seed(progress=False)
+    return directory
+
+
+@pytest.fixture
+def seeded_board(tmp_path, seeded_board_template) -> Path:
+    """A private, writable copy of the seeded store."""
+    copy = tmp_path / "board"
+    shutil.copytree(seeded_board_template, copy)
+    return copy

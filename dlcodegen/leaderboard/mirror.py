@@ -1,0 +1,25 @@
+"""The optional Hub copy of the store: a `huggingface_hub.CommitScheduler` pushing the folder to a dataset repo.
+
+Created only when both a token and a repo id are configured: the scheduler contacts the Hub when it is constructed
+and cannot exist offline. The token is passed straight to the scheduler and never logged or shown.
+"""
+
+from __future__ import annotations
+
+import os
+
+REPO_ENV = "DLCODEGEN_LEADERBOARD_REPO"
+TOKEN_ENV = "HF_TOKEN"
+EVERY_MINUTES = 5
+
+
+def start_mirror(directory, repo_id: str | None = None, token: str | None = None):
+    """A running CommitScheduler for `directory`, or None when no token or no repo id is configured."""
+    repo_id = repo_id or os.environ.get(REPO_ENV) or None
+    token = token or os.environ.get(TOKEN_ENV) or None
+    if not (repo_id and token):
+        return None
+    from huggingface_hub import CommitScheduler
+
+    return CommitScheduler(repo_id=repo_id, repo_type="dataset", folder_path=directory, every=EVERY_MINUTES,
+                           token=token, allow_patterns=["entries.jsonl", "submissions/*.jsonl"])

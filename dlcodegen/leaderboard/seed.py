@@ -1,0 +1,62 @@
+"""The rows a fresh board starts with: the paper's 10 released generation sets (with the paper's reported
+CodeBLEU beside our score) and this package's three methods that need no LLM.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+from dlcodegen.paper import TABLE2
+
+BASELINE_METHODS = ("random-sibling", "retrieval-only", "offline")
+NO_LLM_BACKBONE = "none"
+
+
+@dataclass(frozen=True)
+class SeedSet:
+    method: str
+    backbone: str
+    source: str  # paper | baseline
+    codes: dict[int, str]
+    paper_codebleu: float | None = None
+    note: str = ""
+
+
+def measured_verify_rates() -> dict[str, float]:
+    text = resources.files("dlcodegen.leaderboard").joinpath("measured.json").read_text(encoding="utf-8")
+    return json.loads(text)["verify_rate"]
+
+
+def paper_sets(data_path=None) -> list[SeedSet]:
+    from dlcodegen.data import load_local
+
+    by_key: dict[tuple[str, str], dict[int, str]] = {}
+    for row in load_local("dlcodeeval-generations", split="test", path=data_path):
+        by_key.setdefault((row["backbone"], row["method"]), {})[row["id"]] = row["generation"]
+    return [SeedSet(method, backbone, "paper", codes, TABLE2[(backbone, method)][-1],
+                    "released with the paper; scored here")
+            for (backbone, method), codes in sorted(by_key.items())]
+
+
+def baseline_sets(data_path=None, progress: bool = True) -> list[SeedSet]:
+    """The no-LLM methods run over DLCodeEval (leave-one-out, the shipped planner)."""
+    from tqdm.auto import tqdm
+
+    from dlcodegen.data import load_local
+    from dlcodegen.generator.setup import GeneratorSetup, build_generator
+    from dlcodegen.generator.pool import load_pool
+    from dlcodegen.planning.planners import load_planner
+
+    items = list(load_local("dlcodeeval", split="test", path=data_path))
+    planner = load_planner(None, data_path=data_path)
+    pool = load_pool(data_path=data_path, include_user=False)
+    sets = []
+    for method in BASELINE_METHODS:
+        generator, _ = build_generator(GeneratorSetup(method=method, backend="offline", data_path=data_path),
+                                       planner=planner, pool=pool)
+        codes = {row["id"]: generator.generate(row["user_requirement"], row["dataset_attributes"], row["id"]).code
+                 for row in tqdm(items, desc=f"seed {method}", disable=not progress)}
+        sets.append(SeedSet(method, NO_LLM_BACKBONE, "baseline", codes, note="this package, no LLM"))
+    return sets

@@ -1,0 +1,111 @@
+"""The one entry point the CLI and the Space call: open the board, seed it, submit, show."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dlcodegen.leaderboard.board import board_rows
+from dlcodegen.leaderboard.scoring import Scorer, ScoringConfig
+from dlcodegen.leaderboard.store import Entry, LeaderboardStore
+from dlcodegen.leaderboard.submission import (SubmissionError, SubmissionLimits, check_meta, content_hash,
+                                              read_submission)
+
+
+@dataclass
+class LeaderboardConfig:
+    directory: str | Path | None = None  # None: $DLCODEGEN_LEADERBOARD_DIR, else the default folder
+    data_path: str | Path | None = None  # built datasets (DLCodeEval, the pool, the paper's generations)
+    limits: SubmissionLimits = field(default_factory=SubmissionLimits)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    entry: Entry
+    added: bool  # False: the same content was already on the board
+
+    @property
+    def message(self) -> str:
+        scores = self.entry.scores
+        if not self.added:
+            return (f"already on the board: the same generations were submitted as {self.entry.method} "
+                    f"({self.entry.backbone}) on {self.entry.date[:10]}; nothing added")
+        return (f"added {self.entry.method} ({self.entry.backbone}): CodeBLEU {scores['codebleu']:.2f}, "
+                f"length-calibrated {scores['calibrated_codebleu']:+.2f}, mean lines {scores['mean_lines']:.0f} "
+                f"(references {scores['reference_mean_lines']:.0f}); hash {self.entry.hash[:12]}")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Leaderboard:
+    def __init__(self, config: LeaderboardConfig | None = None, write_lock=None, scorer: Scorer | None = None):
+        self.config = config or LeaderboardConfig()
+        self.store = LeaderboardStore(self.config.directory, write_lock=write_lock)
+        self._scorer, self._scorer_lock = scorer, threading.Lock()
+        self._ids: list[int] | None = scorer.ids if scorer else None
+
+    @property
+    def ids(self) -> list[int]:
+        """DLCodeEval's ids: what a submission must cover (read without building the scorer)."""
+        if self._ids is None:
+            from dlcodegen.data import load_local
+
+            self._ids = list(load_local("dlcodeeval", split="test", path=self.config.data_path)["id"])
+        return self._ids
+
+    @property
+    def scorer(self) -> Scorer:
+        """Built on first use: DLCodeEval's references prepared once, then every submission reuses them."""
+        with self._scorer_lock:
+            if self._scorer is None:
+                self._scorer = Scorer.from_data(self.config.data_path, self.config.scoring)
+            return self._scorer
+
+    def rows(self) -> list[dict]:
+        return board_rows(self.store.entries())
+
+    def submit(self, data: bytes, method, backbone, contact="", link="") -> SubmitResult:
+        """Validate, score and append; `SubmissionError` (one line) for invalid input, the store untouched."""
+        meta = check_meta(method, backbone, contact, link, self.config.limits)
+        submission = read_submission(data, meta, self.ids, self.config.limits)
+        existing = self.store.find(submission.content_hash)
+        if existing is not None:
+            return SubmitResult(existing, False)
+        entry = Entry(submission.content_hash, meta.method, meta.backbone, _now(), "submission",
+                      self.scorer.score(submission.codes), meta.contact, meta.link, len(submission.codes))
+        return SubmitResult(*self.store.append(entry, submission.codes))
+
+    def submit_file(self, path: str | Path, method, backbone, contact="", link="") -> SubmitResult:
+        path = Path(path)
+        if not path.is_file():
+            raise SubmissionError(f"{path}: no such file")
+        size = path.stat().st_size
+        if size > self.config.limits.max_file_bytes:
+            raise SubmissionError(f"the file is too large ({size:,} bytes; at most "
+                                  f"{self.config.limits.max_file_bytes:,})")
+        return self.submit(path.read_bytes(), method, backbone, contact, link)
+
+    def seed(self, progress: bool = True) -> int:
+        """On a fresh store, add the paper's generation sets and the no-LLM baselines; returns entries added."""
+        from tqdm.auto import tqdm
+
+        from dlcodegen.leaderboard.seed import baseline_sets, measured_verify_rates, paper_sets
+
+        if self.store.entries_path.exists():
+            return 0
+        verify_rates = measured_verify_rates()
+        sets = paper_sets(self.config.data_path) + baseline_sets(self.config.data_path, progress)
+        added = 0
+        for seed_set in tqdm(sets, desc="scoring the seed rows", disable=not progress):
+            scores = self.scorer.score(seed_set.codes)
+            scores["verify_rate"] = verify_rates.get(f"{seed_set.backbone}/{seed_set.method}")
+            scores["paper_codebleu"] = seed_set.paper_codebleu
+            entry = Entry(content_hash(seed_set.codes), seed_set.method, seed_set.backbone, _now(), seed_set.source,
+                          scores, items=len(seed_set.codes), notes=[seed_set.note])
+            added += self.store.append(entry, seed_set.codes)[1]
+        return added

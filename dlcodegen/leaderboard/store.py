@@ -1,0 +1,178 @@
+"""The append-only leaderboard store: a local folder, safe under concurrent submissions from several processes.
+
+Layout of the folder (`$DLCODEGEN_LEADERBOARD_DIR`, default `$XDG_DATA_HOME/dlcodegen/leaderboard`):
+
+- `entries.jsonl`: one JSON line per entry, only ever appended; each line carries a checksum of its own content.
+- `submissions/<hash>.jsonl`: the submitted rows of each entry (`{"id", "code"}`), written atomically before its
+  entry line, so an entry never points at a missing or partial file.
+- `.lock`: the inter-process lock (`filelock`) every writer holds while it checks for duplicates and appends.
+
+A line is appended with one `write` on an `O_APPEND` descriptor and `fsync`ed before the lock is released. A line
+cut short by a crash (no final newline) is ignored by readers and trimmed by the next writer under the lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from dlcodegen.files import write_atomic
+
+LEADERBOARD_DIR_ENV = "DLCODEGEN_LEADERBOARD_DIR"
+ENTRIES_FILE = "entries.jsonl"
+SUBMISSIONS_DIR = "submissions"
+LOCK_FILE = ".lock"
+LOCK_TIMEOUT = 120.0  # seconds a writer waits for another before giving up with a clear error
+SOURCES = ("paper", "baseline", "submission")
+
+
+class StoreError(RuntimeError):
+    """The store cannot be written (locked too long, or not writable)."""
+
+
+def default_dir(path: str | os.PathLike | None = None) -> Path:
+    """`path`, else `$DLCODEGEN_LEADERBOARD_DIR`, else `$XDG_DATA_HOME/dlcodegen/leaderboard`."""
+    if path:
+        return Path(path).expanduser()
+    if os.environ.get(LEADERBOARD_DIR_ENV):
+        return Path(os.environ[LEADERBOARD_DIR_ENV]).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / "dlcodegen" / "leaderboard"
+
+
+@dataclass
+class Entry:
+    hash: str  # content hash of the codes (see submission.content_hash)
+    method: str
+    backbone: str
+    date: str  # ISO 8601, UTC
+    source: str  # paper | baseline | submission
+    scores: dict  # see scoring.Scorer.score; "verify_rate" and "paper_codebleu" where known
+    contact: str = ""
+    link: str = ""
+    items: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def record(self) -> dict:
+        data = asdict(self)
+        return {**data, "checksum": _checksum(data)}
+
+    @classmethod
+    def from_record(cls, record: dict) -> "Entry":
+        data = {key: value for key, value in record.items() if key != "checksum"}
+        return cls(**data)
+
+
+def _checksum(data: dict) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _codes_text(codes: dict[int, str]) -> str:
+    return "".join(json.dumps({"id": item_id, "code": codes[item_id]}, ensure_ascii=False) + "\n"
+                   for item_id in sorted(codes))
+
+
+class LeaderboardStore:
+    """Reads and appends entries. `write_lock` (e.g. a CommitScheduler's lock) is held around every write too."""
+
+    def __init__(self, directory: str | os.PathLike | None = None, write_lock=None):
+        self.directory = default_dir(directory)
+        self.entries_path = self.directory / ENTRIES_FILE
+        self.submissions_dir = self.directory / SUBMISSIONS_DIR
+        self._write_lock = write_lock
+
+    def _file_lock(self):
+        from filelock import FileLock
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.directory / LOCK_FILE), timeout=LOCK_TIMEOUT)
+
+    def entries(self) -> list[Entry]:
+        """Every complete entry line, oldest first (a torn last line is skipped)."""
+        try:
+            data = self.entries_path.read_bytes()
+        except FileNotFoundError:
+            return []
+        complete = data[:data.rfind(b"\n") + 1]
+        return [Entry.from_record(json.loads(line)) for line in complete.decode("utf-8").splitlines() if line]
+
+    def find(self, content_hash: str) -> Entry | None:
+        return next((entry for entry in self.entries() if entry.hash == content_hash), None)
+
+    def codes(self, content_hash: str) -> dict[int, str]:
+        path = self.submissions_dir / f"{content_hash}.jsonl"
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        return {row["id"]: row["code"] for row in rows}
+
+    def append(self, entry: Entry, codes: dict[int, str]) -> tuple[Entry, bool]:
+        """Add `entry` (and its codes) unless an entry with its hash exists: (the entry on the board, added?)."""
+        from filelock import Timeout
+
+        try:
+            with self._file_lock(), (self._write_lock or nullcontext()):
+                existing = self.find(entry.hash)
+                if existing is not None:
+                    return existing, False
+                write_atomic(self.submissions_dir / f"{entry.hash}.jsonl", _codes_text(codes))
+                self._append_line(json.dumps(entry.record(), ensure_ascii=False) + "\n")
+                return entry, True
+        except Timeout:
+            raise StoreError(f"the leaderboard store {self.directory} stayed locked for {LOCK_TIMEOUT:.0f} s; "
+                             "try again") from None
+        except OSError as error:
+            raise StoreError(f"cannot write the leaderboard store {self.directory}: {error.strerror}") from None
+
+    def _append_line(self, line: str) -> None:
+        self._trim_torn_tail()
+        handle = os.open(self.entries_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(handle, line.encode("utf-8"))
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+    def _trim_torn_tail(self) -> None:
+        """Drop a last line a crashed writer left without its newline (only ever called under the lock)."""
+        try:
+            data = self.entries_path.read_bytes()
+        except FileNotFoundError:
+            return
+        if data and not data.endswith(b"\n"):
+            with open(self.entries_path, "r+b") as handle:
+                handle.truncate(data.rfind(b"\n") + 1)
+
+    def check_integrity(self) -> list[str]:
+        """Problems found (empty when sound): unreadable lines, bad checksums, duplicate hashes, submission files
+        missing or not matching their hash."""
+        from dlcodegen.leaderboard.submission import content_hash
+
+        problems, seen = [], set()
+        try:
+            data = self.entries_path.read_bytes()
+        except FileNotFoundError:
+            return problems
+        if data and not data.endswith(b"\n"):
+            problems.append("the last line of entries.jsonl is incomplete")
+        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+            try:
+                record = json.loads(line)
+                entry = Entry.from_record(record)
+            except (ValueError, TypeError) as error:
+                problems.append(f"line {number}: unreadable ({error})")
+                continue
+            if record.get("checksum") != _checksum(asdict(entry)):
+                problems.append(f"line {number}: checksum mismatch")
+            if entry.hash in seen:
+                problems.append(f"line {number}: duplicate hash {entry.hash[:12]}")
+            seen.add(entry.hash)
+            try:
+                if content_hash(self.codes(entry.hash)) != entry.hash:
+                    problems.append(f"line {number}: submission file does not match hash {entry.hash[:12]}")
+            except (OSError, ValueError, KeyError):
+                problems.append(f"line {number}: submission file for {entry.hash[:12]} missing or unreadable")
+        return problems
