@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from dlcodegen.extract import extract_code
 
 BLACK_LINE_LENGTH = 210
-NORMALIZATIONS = ("none", "dlcodegen", "dlcodegen-split-strings")
+NORMALIZATIONS = ("none", "dlcodegen", "dlcodegen-split-strings", "dlcodegen-literal")
 
 _STRING = r"""(?:[rRbBfFuU]{1,2})?(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')"""
 _NUMBER = r"\d+\.\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\d+(?:[eE][+-]?\d+)?"
 _TOKENS = re.compile(rf"{_STRING}|{_NUMBER}|\w+|\S")
 _TOKENS_SPLIT_STRINGS = re.compile(rf"{_NUMBER}|\w+|\S")
+_FENCE_MARKER = re.compile(r"^\s*```")
+_QUOTED = re.compile(r"\"(?:.*?)\"|'(?:.*?)'")  # the literal reading's simple non-greedy string finder
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,40 @@ def normalize_dlcodegen(code: str, split_strings: bool = False) -> NormalizedCod
     return NormalizedCode(space_specials(one_line, split_strings), formatted)
 
 
+def strip_lines_literally(text: str) -> str:
+    """The literal reading's line pass: fence marker lines deleted in place (prose kept), a line starting with
+    `\"\"\"` toggles a skipped block, and on every other line `#` and all after it go, even inside a string."""
+    kept, skipping = [], False
+    for line in text.split("\n"):
+        if _FENCE_MARKER.match(line):
+            continue
+        if line.strip().startswith('"""'):
+            skipping = not skipping
+            continue
+        if not skipping:
+            kept.append(line.split("#", 1)[0])
+    return "\n".join(kept)
+
+
+def space_specials_literally(one_line: str) -> str:
+    """Strings found by a non-greedy quote regex on the joined line, their spaces made underscores, kept whole;
+    everything between them spaced like `space_specials`."""
+    pieces, position = [], 0
+    for match in _QUOTED.finditer(one_line):
+        pieces.append(space_specials(one_line[position:match.start()], split_strings=True))
+        pieces.append(match.group(0).replace(" ", "_"))
+        position = match.end()
+    pieces.append(space_specials(one_line[position:], split_strings=True))
+    return " ".join(piece for piece in pieces if piece)
+
+
+def normalize_literal(code: str) -> NormalizedCode:
+    """The paper's post-processing applied to the raw answer as plain text (see the metric card)."""
+    text, formatted = black_format(strip_lines_literally(code or ""))
+    one_line = " ".join(line.strip() for line in text.split("\n") if line.strip())
+    return NormalizedCode(space_specials_literally(one_line), formatted)
+
+
 def normalize(code: str, mode: str) -> NormalizedCode:
     if mode == "none":
         return NormalizedCode(code or "", False)
@@ -67,4 +103,6 @@ def normalize(code: str, mode: str) -> NormalizedCode:
         return normalize_dlcodegen(code)
     if mode == "dlcodegen-split-strings":
         return normalize_dlcodegen(code, split_strings=True)
+    if mode == "dlcodegen-literal":
+        return normalize_literal(code)
     raise ValueError(f"unknown normalize={mode!r}; choose one of {', '.join(NORMALIZATIONS)}")
