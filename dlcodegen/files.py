@@ -19,3 +19,13 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def user_data_dir(path: str | os.PathLike | None, env: str, name: str) -> Path:
+    """`path`, else `$<env>`, else `$XDG_DATA_HOME/dlcodegen/<name>` (by default `~/.local/share/dlcodegen/<name>`)."""
+    if path:
+        return Path(path).expanduser()
+    if os.environ.get(env):
+        return Path(os.environ[env]).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / "dlcodegen" / name

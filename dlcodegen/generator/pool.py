@@ -44,12 +44,9 @@ def pool_dir(path: str | os.PathLike | None = None) -> Path:
 
 
 def _pool_folder(path: str | os.PathLike | None) -> Path:  # `pool_dir` is also a parameter name below
-    if path:
-        return Path(path).expanduser()
-    if os.environ.get(POOL_DIR_ENV):
-        return Path(os.environ[POOL_DIR_ENV]).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home).expanduser() / "dlcodegen" / "pool"
+    from dlcodegen.files import user_data_dir
+
+    return user_data_dir(path, POOL_DIR_ENV, "pool")
 
 
 def _user_key(code: str) -> str:

@@ -46,6 +46,11 @@ def format_board(rows: list[dict]) -> str:
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in table)
 
 
+def _link_target(link: str) -> str:
+    """The URL with brackets and parentheses percent-encoded, so it cannot end the Markdown link early."""
+    return link.translate({ord("("): "%28", ord(")"): "%29", ord("["): "%5B", ord("]"): "%5D"})
+
+
 def display_rows(rows: list[dict]) -> list[dict]:
     """Rows as the Space shows them: submitter text escaped for Markdown, the method linked when a link exists,
     numbers rounded, the hash shortened."""
@@ -53,7 +58,7 @@ def display_rows(rows: list[dict]) -> list[dict]:
     for row in rows:
         method = escape_markdown(row["method"])
         if row["link"]:
-            method = f"[{method}]({row['link']})"  # the link passed the URL check: no spaces, quotes or brackets
+            method = f"[{method}]({_link_target(row['link'])})"
         shown.append({**row, "method": method, "backbone": escape_markdown(row["backbone"]),
                       "contact": escape_markdown(row["contact"]), "hash": row["hash"][:12],
                       **{name: None if row[name] is None else round(row[name], 2) for name in NUMBER_COLUMNS}})

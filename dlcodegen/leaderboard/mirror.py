@@ -23,3 +23,20 @@ def start_mirror(directory, repo_id: str | None = None, token: str | None = None
 
     return CommitScheduler(repo_id=repo_id, repo_type="dataset", folder_path=directory, every=EVERY_MINUTES,
                            token=token, allow_patterns=["entries.jsonl", "submissions/*.jsonl"])
+
+
+def restore_from_hub(directory, repo_id: str, scheduler) -> bool:
+    """Fill a fresh local store from the Hub copy (under the scheduler's lock), so that a restarted Space never
+    pushes a newly seeded board over the entries already mirrored. False when the local store already exists."""
+    from pathlib import Path
+
+    from huggingface_hub import snapshot_download
+
+    from dlcodegen.leaderboard.store import ENTRIES_FILE, SUBMISSIONS_DIR
+
+    if (Path(directory) / ENTRIES_FILE).exists():
+        return False
+    with scheduler.lock:
+        snapshot_download(repo_id, repo_type="dataset", local_dir=directory,
+                          allow_patterns=[ENTRIES_FILE, f"{SUBMISSIONS_DIR}/*.jsonl"])
+    return True

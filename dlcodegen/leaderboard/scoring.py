@@ -34,6 +34,7 @@ class Item:
 
 
 def count_lines(code: str) -> int:
+    """`str.splitlines`, as `bench` and the README's tables count lines."""
     return len(code.splitlines())
 
 
@@ -44,7 +45,7 @@ class Scorer:
         self.items, self.pool, self.plans = items, list(pool), plans or {}
         self.config = config or ScoringConfig()
         self.ids = [item.id for item in items]
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # prepare() runs under it too: a warm-up thread and a first score() share it
         self._references = None
         self._siblings = None  # per draw, per item: the sibling's normalised tokens
 
@@ -68,12 +69,15 @@ class Scorer:
 
     def prepare(self) -> None:
         """Normalise and analyse the references and the siblings (once; the first `score` does it otherwise)."""
+        with self._lock:
+            if self._siblings is None:
+                self._prepare()
+
+    def _prepare(self) -> None:
         from dlcodegen.generator.retrieve import random_sibling
         from dlcodegen.metrics.normalize import normalize
         from dlcodegen.metrics.scoring import prepared_references
 
-        if self._siblings is not None:
-            return
         self._references = prepared_references([item.reference for item in self.items], mode=NORMALIZE).references
         self._siblings = [[normalize(random_sibling(self.pool, item.requirement, item.id, seed).sample.code,
                                      NORMALIZE).text.split() for item in self.items]

@@ -20,7 +20,7 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dlcodegen.files import write_atomic
+from dlcodegen.files import user_data_dir, write_atomic
 
 LEADERBOARD_DIR_ENV = "DLCODEGEN_LEADERBOARD_DIR"
 ENTRIES_FILE = "entries.jsonl"
@@ -36,12 +36,7 @@ class StoreError(RuntimeError):
 
 def default_dir(path: str | os.PathLike | None = None) -> Path:
     """`path`, else `$DLCODEGEN_LEADERBOARD_DIR`, else `$XDG_DATA_HOME/dlcodegen/leaderboard`."""
-    if path:
-        return Path(path).expanduser()
-    if os.environ.get(LEADERBOARD_DIR_ENV):
-        return Path(os.environ[LEADERBOARD_DIR_ENV]).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home).expanduser() / "dlcodegen" / "leaderboard"
+    return user_data_dir(path, LEADERBOARD_DIR_ENV, "leaderboard")
 
 
 @dataclass
@@ -73,7 +68,8 @@ def _checksum(data: dict) -> str:
 
 
 def _codes_text(codes: dict[int, str]) -> str:
-    return "".join(json.dumps({"id": item_id, "code": codes[item_id]}, ensure_ascii=False) + "\n"
+    # ASCII-escaped JSON: no character inside a line can be mistaken for a line break by any reader.
+    return "".join(json.dumps({"id": item_id, "code": codes[item_id]}) + "\n"
                    for item_id in sorted(codes))
 
 
@@ -99,14 +95,14 @@ class LeaderboardStore:
         except FileNotFoundError:
             return []
         complete = data[:data.rfind(b"\n") + 1]
-        return [Entry.from_record(json.loads(line)) for line in complete.decode("utf-8").splitlines() if line]
+        return [Entry.from_record(json.loads(line)) for line in complete.decode("utf-8").split("\n") if line]
 
     def find(self, content_hash: str) -> Entry | None:
         return next((entry for entry in self.entries() if entry.hash == content_hash), None)
 
     def codes(self, content_hash: str) -> dict[int, str]:
         path = self.submissions_dir / f"{content_hash}.jsonl"
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
         return {row["id"]: row["code"] for row in rows}
 
     def append(self, entry: Entry, codes: dict[int, str]) -> tuple[Entry, bool]:
@@ -119,7 +115,7 @@ class LeaderboardStore:
                 if existing is not None:
                     return existing, False
                 write_atomic(self.submissions_dir / f"{entry.hash}.jsonl", _codes_text(codes))
-                self._append_line(json.dumps(entry.record(), ensure_ascii=False) + "\n")
+                self._append_line(json.dumps(entry.record()) + "\n")
                 return entry, True
         except Timeout:
             raise StoreError(f"the leaderboard store {self.directory} stayed locked for {LOCK_TIMEOUT:.0f} s; "
@@ -158,9 +154,11 @@ class LeaderboardStore:
             return problems
         if data and not data.endswith(b"\n"):
             problems.append("the last line of entries.jsonl is incomplete")
-        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        for number, line in enumerate(data.decode("utf-8", "replace").split("\n")[:-1], start=1):
             try:
                 record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise TypeError("not an object")
                 entry = Entry.from_record(record)
             except (ValueError, TypeError) as error:
                 problems.append(f"line {number}: unreadable ({error})")

@@ -54,7 +54,7 @@ def content_hash(codes: dict[int, str]) -> str:
 
 
 def _has_control(text: str) -> bool:
-    return any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") for char in text)
+    return any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") for char in text)
 
 
 def _check_name(label: str, value, limit: int, required: bool) -> str:
@@ -140,7 +140,8 @@ def parse_codes(data: bytes, expected_ids: Iterable[int],
     expected = sorted(set(expected_ids))
     codes: dict[int, str] = {}
     first_line: dict[int, int] = {}
-    for number, line in enumerate(_text(data, limits).splitlines(), start=1):
+    # Only "\n" ends a JSON Lines row: U+2028 and friends are valid inside a row (`bench` writes them raw).
+    for number, line in enumerate(_text(data, limits).split("\n"), start=1):
         if not line.strip():
             continue
         item_id, code = _row(line, number, limits)
@@ -166,7 +167,8 @@ def read_submission(data: bytes, meta: SubmissionMeta, expected_ids: Iterable[in
 
 
 def escape_markdown(text: str) -> str:
-    """`text` shown literally in Markdown (and so in HTML): every markup character escaped."""
+    """`text` shown literally in Markdown (and so in HTML): every markup character escaped, no autolinks."""
     import html
 
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", html.escape(text, quote=True))
+    # ":" and "." are escaped too so that renderers that autolink bare URLs (GFM) see no "https://" or "www.".
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>:])", r"\\\1", html.escape(text, quote=False))

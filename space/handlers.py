@@ -1,0 +1,257 @@
+"""Thin Gradio adapters: each handler turns widget values into a dlcodegen call and its result into widget values.
+
+The logic lives in dlcodegen (generation and its streaming view, the leaderboard); here are only the state built
+once at startup and the conversions to what the components show. Handlers never raise for bad input: the one-line
+message goes into the status, and nothing a user typed reaches Markdown unescaped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import gradio as gr
+import pandas as pd
+
+import text
+from dlcodegen.errors import UserError
+from dlcodegen.generator.project import NOTEBOOK_FILE, PROJECT_FILE, write_project
+from dlcodegen.generator.setup import GeneratorSetup, build_generator
+from dlcodegen.generator.view import (ERROR, FINISHED_PHASE, SKIPPED, GenerationView, adherence_rows, plan_rows,
+                                      retrieved_rows, stream_views)
+from dlcodegen.leaderboard.board import COLUMNS, display_rows, filter_rows
+from dlcodegen.leaderboard.service import Leaderboard, LeaderboardConfig
+from dlcodegen.leaderboard.store import SOURCES, StoreError
+from dlcodegen.leaderboard.submission import SubmissionError, escape_markdown
+from dlcodegen.llm import LLMError, LLMNotConfigured
+from dlcodegen.planning.plan import RequirementError
+from settings import SpaceSettings
+
+USER_ERRORS = (UserError, RequirementError, ValueError, LLMError)
+CODE_STAGES = ("template", "code1", "code2", "final")
+# display_rows escapes the submitter's text (method, backbone, contact) for Markdown: those columns render it.
+BOARD_DATATYPES = ["markdown" if key in ("method", "backbone", "contact") else "number" if key in (
+    "rank", "codebleu", "paper_codebleu", "calibrated_codebleu", "ngram", "weighted_ngram", "syntax", "dataflow",
+    "mean_lines", "reference_mean_lines", "adherence", "verify_rate") else "str" for key in COLUMNS]
+
+
+@dataclass
+class SpaceState:
+    """What every request shares, built once at startup."""
+
+    settings: SpaceSettings
+    planner: object
+    pool: list
+    board: Leaderboard
+    mirror: object | None = None  # a huggingface_hub.CommitScheduler, or None offline
+
+
+def build_state(settings: SpaceSettings, log: Callable[[str], None] = print) -> SpaceState:
+    """Datasets built (when missing), the Hub mirror started (when configured), the planner and the pool loaded."""
+    from dlcodegen.datasets_builder.export import ensure_built
+    from dlcodegen.generator.pool import load_pool
+    from dlcodegen.planning.planners import load_planner
+
+    data = ensure_built(settings.data_dir, log=log)
+    mirror = start_mirror(settings, log)
+    board = Leaderboard(LeaderboardConfig(directory=settings.leaderboard_dir, data_path=data),
+                        write_lock=mirror.lock if mirror else None)
+    planner = load_planner(settings.planner, data_path=data)
+    return SpaceState(settings, planner, load_pool(data_path=data), board, mirror)
+
+
+def start_mirror(settings: SpaceSettings, log: Callable[[str], None] = print):
+    """The Hub mirror of the store, or None. A fresh local store is first filled from the Hub copy, so a restarted
+    Space never pushes a newly seeded board over the entries already mirrored."""
+    from dlcodegen.leaderboard.mirror import restore_from_hub, start_mirror as start_scheduler
+
+    if not settings.mirror_configured:
+        return None
+    try:
+        scheduler = start_scheduler(settings.leaderboard_dir, repo_id=settings.mirror_repo)
+    except Exception as error:  # noqa: BLE001 - any Hub failure: run without the mirror, say so in one line
+        log(f"Hub mirror to {settings.mirror_repo} not started ({type(error).__name__}); the board stays local")
+        return None
+    try:
+        restore_from_hub(settings.leaderboard_dir, settings.mirror_repo, scheduler)
+    except Exception as error:  # noqa: BLE001 - never mirror a local board that may lack the Hub's entries
+        scheduler.stop()
+        log(f"could not read the Hub copy of the board ({type(error).__name__}); Hub mirror stopped")
+        return None
+    log(f"mirroring the board to the Hub dataset {settings.mirror_repo}")
+    return scheduler
+
+
+def seed_board(state: SpaceState, log: Callable[[str], None] = print) -> int:
+    """Seed a fresh store (the paper's sets and the baselines; about 2 minutes, once); entries added."""
+    if state.board.store.entries_path.exists():
+        return 0
+    log("seeding the leaderboard: scoring the paper's 10 generation sets and 3 baselines (about 2 minutes, once)")
+    added = state.board.seed(progress=True)
+    log(f"seeded {added} entries")
+    return added
+
+
+def warm_scorer(state: SpaceState, log: Callable[[str], None] = print) -> threading.Thread:
+    """Prepare the scorer in the background (about 30 s), so the first submission does not wait for it."""
+    def warm() -> None:
+        began = time.monotonic()
+        state.board.scorer.prepare()
+        log(f"scorer ready for submissions ({time.monotonic() - began:.0f} s)")
+
+    thread = threading.Thread(target=warm, name="warm-scorer", daemon=True)
+    thread.start()
+    return thread
+
+
+# ---------------------------------------------------------------------------------------------------------- generate
+
+
+def generate(state: SpaceState, requirement, attributes, method, backend, temperature) -> Iterator[tuple]:
+    """The Generate tab's outputs for every snapshot of the run (see `generation_outputs`)."""
+    notices: list[str] = []
+    try:
+        generator = _generator(state, method, backend, temperature, notices.append)
+        for view in stream_views(generator, requirement or "", attributes or ""):
+            yield generation_outputs(view, notices)
+    except LLMNotConfigured:
+        yield _failure(text.NO_MODEL)
+    except USER_ERRORS as error:
+        yield _failure(escape_markdown(str(error)))
+
+
+def _generator(state: SpaceState, method, backend, temperature, notice: Callable[[str], None]):
+    llm = dataclasses.replace(state.settings.llm, temperature=float(temperature or 0.0))
+    setup = GeneratorSetup(method=method or "dlcodegen", backend=backend or "offline", llm=llm,
+                           data_path=state.board.config.data_path)
+    generator, _ = build_generator(setup, planner=state.planner, pool=state.pool,
+                                   notice=lambda _: notice(text.OFFLINE_NOTICE))
+    return generator
+
+
+def _failure(markdown: str) -> tuple:
+    """The status with the message (Markdown); every other output left as it was."""
+    return (f"{text.ERROR_ICON} {markdown}", *[gr.skip()] * (len(GENERATE_OUTPUTS) - 1))
+
+
+GENERATE_OUTPUTS = ("gen-status", "plan-table", "plan-json", "retrieved", "template", "code1", "code2", "final-code",
+                    "downloads", "adherence")
+
+
+def generation_outputs(view: GenerationView, notices: list[str] = ()) -> tuple:
+    """(status, plan rows, plan JSON, retrieved rows, template, code 1, code 2, final code, downloads, adherence)."""
+    status = " ".join([text.STATUS_ICONS[view.phase], escape_markdown(view.status),
+                       *notices])
+    downloads = project_files(view) if view.phase == FINISHED_PHASE else None
+    return (status,
+            pd.DataFrame(plan_rows(view.plan), columns=text.PLAN_HEADERS),
+            view.plan.to_json(indent=2) if view.plan else "",
+            pd.DataFrame(retrieved_rows(view.retrieved), columns=text.RETRIEVED_HEADERS),
+            *(stage_panel(view, stage) for stage in CODE_STAGES),
+            downloads,
+            pd.DataFrame(adherence_rows(view.adherence), columns=text.ADHERENCE_HEADERS))
+
+
+def stage_panel(view: GenerationView, stage: str) -> str:
+    """The stage's text; a skipped stage's one-line note; a failed stage's text with the failure below it."""
+    if view.state(stage) == SKIPPED:
+        return text.SKIPPED_PREFIX + view.notes.get(stage, "")
+    if view.state(stage) == ERROR:
+        return f"{view.text(stage)}\n# failed: {view.error}".lstrip("\n")
+    return view.text(stage)
+
+
+def project_files(view: GenerationView) -> list[str]:
+    """project.py and project.ipynb of the finished run, in a fresh temporary folder."""
+    paths = write_project(view.result, tempfile.mkdtemp(prefix="dlcodegen-project-"))
+    return [str(paths[PROJECT_FILE]), str(paths[NOTEBOOK_FILE])]
+
+
+def backend_notice(state: SpaceState, backend: str) -> str:
+    """The status when the backend changes: the clear message when openai is chosen but not configured."""
+    if backend == "openai" and not state.settings.llm_configured:
+        return f"{text.ERROR_ICON} {text.NO_MODEL}"
+    return text.STATUS_IDLE
+
+
+# ------------------------------------------------------------------------------------------------------- leaderboard
+
+
+def _rows(state: SpaceState, search="", sources=None, backbones=None) -> list[dict]:
+    return filter_rows(state.board.rows(), search or "", sources, backbones)
+
+
+def board_table(state: SpaceState, search="", sources=None, backbones=None) -> pd.DataFrame:
+    """The board as the table shows it: every column of board.COLUMNS, user text escaped, the method linked."""
+    shown = display_rows(_rows(state, search, sources, backbones))
+    # object dtype keeps a missing score None (an empty cell), where a float column would show NaN
+    return pd.DataFrame([[row[key] for key in COLUMNS] for row in shown], columns=list(COLUMNS.values()),
+                        dtype=object)
+
+
+def _entry(row: dict) -> str:
+    return f"{row['method']} ({row['backbone']})"
+
+
+def bar_plot_frame(state: SpaceState, search="", sources=None, backbones=None) -> pd.DataFrame:
+    """CodeBLEU by entry ("method (backbone)"), best first."""
+    rows = _rows(state, search, sources, backbones)
+    return pd.DataFrame({text.ENTRY_COLUMN: [_entry(row) for row in rows],
+                         COLUMNS["codebleu"]: [row["codebleu"] for row in rows],
+                         text.SOURCE_COLUMN: [row["source"] for row in rows]})
+
+
+def scatter_frame(state: SpaceState, search="", sources=None, backbones=None) -> pd.DataFrame:
+    """CodeBLEU against mean output lines, one point per entry."""
+    rows = _rows(state, search, sources, backbones)
+    return pd.DataFrame({COLUMNS["mean_lines"]: [row["mean_lines"] for row in rows],
+                         COLUMNS["codebleu"]: [row["codebleu"] for row in rows],
+                         text.SOURCE_COLUMN: [row["source"] for row in rows],
+                         text.ENTRY_COLUMN: [_entry(row) for row in rows]})
+
+
+def board_view(state: SpaceState, search="", sources=None, backbones=None) -> tuple:
+    """(table, bar plot frame, scatter frame) for the filters."""
+    return (board_table(state, search, sources, backbones), bar_plot_frame(state, search, sources, backbones),
+            scatter_frame(state, search, sources, backbones))
+
+
+def backbone_choices(state: SpaceState) -> list[str]:
+    return sorted({row["backbone"] for row in state.board.rows()})
+
+
+def source_choices() -> list[str]:
+    return list(SOURCES)
+
+
+def backbone_filter(state: SpaceState) -> gr.CheckboxGroup:
+    """The backbone filter with every backbone on the board, all selected (new ones come from submissions)."""
+    choices = backbone_choices(state)
+    return gr.CheckboxGroup(choices=choices, value=choices)
+
+
+# ------------------------------------------------------------------------------------------------------------ submit
+
+
+def submit(state: SpaceState, file, method, backbone, contact, link) -> tuple[str, pd.DataFrame]:
+    """(status, board table). The status starts with "Added:", "Already on the board:" or "Rejected:"."""
+    if not file:
+        return f"{text.REJECTED} {escape_markdown(text.NO_FILE)}", board_table(state)
+    try:
+        result = state.board.submit_file(_path(file), method, backbone, contact or "", link or "")
+    except (SubmissionError, StoreError, OSError) as error:
+        return f"{text.REJECTED} {escape_markdown(str(error))}", board_table(state)
+    if result.added:
+        message = f"{text.ADDED} {escape_markdown(result.message.removeprefix('added '))}"
+    else:
+        message = f"{text.ALREADY} {escape_markdown(result.message.removeprefix('already on the board: '))}"
+    return message, board_table(state)
+
+
+def _path(file) -> str:
+    """gr.File hands a path (type="filepath"); older clients an object with `.name`."""
+    return file if isinstance(file, str) else getattr(file, "name", str(file))
