@@ -128,3 +128,17 @@ def test_eval_plans_cli(tmp_path, built_datasets, plandata, capsys):
     assert cli_main(["eval", "plans", "--predictions", str(path), "--split", "validation",
                      "--data", str(built_datasets)]) == 2
     assert "90 id(s) missing" in capsys.readouterr().err
+
+
+def test_plan_report_puts_the_papers_table_iv_and_the_difference_beside_ours():
+    from dlcodegen.metrics.report import format_plan_report
+    from dlcodegen.paper import TABLE4_GPT2_LARGE_BEAM
+
+    ours = {**TABLE4_GPT2_LARGE_BEAM, "category_em": 95.0, "batch_size_mae": 100.0, "input_bleu": 20.0}
+    report = format_plan_report({"mine": ours}, "test", paper=True)
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in report.splitlines() if line.startswith("| ")}
+    assert "paper GPT-2-large (beam)" in report and "mine - paper" in report
+    assert "+3.25 (ours better)" in rows["Category EM %"]
+    assert "-28.26 (ours better)" in rows["Batch size MAE (lower better)"]
+    assert "-6.90 (paper better)" in rows["Input BLEU"]
+    assert "beats the paper's GPT-2-large (beam) on 2/10 fields" in report

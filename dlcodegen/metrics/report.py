@@ -21,16 +21,30 @@ def _cell(value) -> str:
     return f"{value:.3f}" if abs(value) < 1 else f"{value:.2f}"
 
 
+def _difference(ours, theirs, key: str) -> str:
+    """ours - paper, marked with the side that is better (lower for error metrics)."""
+    if ours is None or theirs is None:
+        return "n/a"
+    difference = ours - theirs
+    better = difference < 0 if key in LOWER_IS_BETTER else difference > 0
+    return f"{_cell(difference) if difference < 0 else '+' + _cell(difference)} {'(ours better)' if better else '(paper better)'}"
+
+
 def format_plan_report(columns: dict[str, dict], split: str, paper: bool = False) -> str:
-    """Markdown table: one row per metric, one column per planner (and the paper's GPT-2-large when asked)."""
+    """Markdown table: one row per metric, one column per planner; with `paper`, the paper's GPT-2-large (Table IV,
+    test split) beside them and, per planner, the difference (ours - paper) with which side is better."""
     names = list(columns)
-    header = ["metric", *names] + (["paper GPT-2-large (beam)"] if paper else [])
+    header = ["metric", *names]
+    if paper:
+        header += ["paper GPT-2-large (beam)", *[f"{name} - paper" for name in names]]
     lines = [f"Plan metrics on DLPlanData {split}", "", "| " + " | ".join(header) + " |",
              "|" + " --- |" * len(header)]
     for key in RESULT_KEYS:
         cells = [_cell(columns[name].get(key)) for name in names]
         if paper:
-            cells.append(_cell(TABLE4_GPT2_LARGE_BEAM.get(key)))
+            theirs = TABLE4_GPT2_LARGE_BEAM.get(key)
+            cells.append(_cell(theirs))
+            cells += [_difference(columns[name].get(key), theirs, key) for name in names]
         lines.append(f"| {title(key)} | " + " | ".join(cells) + " |")
     if paper:
         lines.append("")
