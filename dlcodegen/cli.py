@@ -221,9 +221,7 @@ def _verify(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(outcome.as_dict(), indent=2))
     else:
-        reached = outcome.level or "nothing"
-        print(f"{args.file}: reached {reached}" + ("" if outcome.passed else
-                                                   f"; failed at {outcome.failed}: {outcome.error}"))
+        print(f"{args.file}: {outcome.summary}")
         for note in outcome.notes:
             print(f"  note: {note}")
     return 0 if outcome.passed else 1

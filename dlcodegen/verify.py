@@ -150,6 +150,11 @@ class VerifyResult:
     def passed(self) -> bool:
         return self.level == "train_step"
 
+    @property
+    def summary(self) -> str:
+        """One line: the deepest level reached and, unless it passed, the level that failed and why."""
+        return f"reached {self.level or 'nothing'}" + ("" if self.passed else f"; failed at {self.failed}: {self.error}")
+
     def as_dict(self) -> dict:
         return {**asdict(self), "passed": self.passed}
 

@@ -187,7 +187,27 @@ def _rows(state: SpaceState, search="", sources=None, backbones=None) -> list[di
 
 def board_table(state: SpaceState, search="", sources=None, backbones=None) -> pd.DataFrame:
     """The board as the table shows it: every column of board.COLUMNS, user text escaped, the method linked."""
-    shown = display_rows(_rows(state, search, sources, backbones))
+    return _table(_rows(state, search, sources, backbones))
+
+
+def bar_plot_frame(state: SpaceState, search="", sources=None, backbones=None) -> pd.DataFrame:
+    """CodeBLEU by entry ("method (backbone)"), best first."""
+    return _bar(_rows(state, search, sources, backbones))
+
+
+def scatter_frame(state: SpaceState, search="", sources=None, backbones=None) -> pd.DataFrame:
+    """CodeBLEU against mean output lines, one point per entry."""
+    return _scatter(_rows(state, search, sources, backbones))
+
+
+def board_view(state: SpaceState, search="", sources=None, backbones=None) -> tuple:
+    """(table, bar plot frame, scatter frame) for the filters, from one read of the store."""
+    rows = _rows(state, search, sources, backbones)
+    return _table(rows), _bar(rows), _scatter(rows)
+
+
+def _table(rows: list[dict]) -> pd.DataFrame:
+    shown = display_rows(rows)
     # object dtype keeps a missing score None (an empty cell), where a float column would show NaN
     return pd.DataFrame([[row[key] for key in COLUMNS] for row in shown], columns=list(COLUMNS.values()),
                         dtype=object)
@@ -197,27 +217,17 @@ def _entry(row: dict) -> str:
     return f"{row['method']} ({row['backbone']})"
 
 
-def bar_plot_frame(state: SpaceState, search="", sources=None, backbones=None) -> pd.DataFrame:
-    """CodeBLEU by entry ("method (backbone)"), best first."""
-    rows = _rows(state, search, sources, backbones)
+def _bar(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({text.ENTRY_COLUMN: [_entry(row) for row in rows],
                          COLUMNS["codebleu"]: [row["codebleu"] for row in rows],
                          text.SOURCE_COLUMN: [row["source"] for row in rows]})
 
 
-def scatter_frame(state: SpaceState, search="", sources=None, backbones=None) -> pd.DataFrame:
-    """CodeBLEU against mean output lines, one point per entry."""
-    rows = _rows(state, search, sources, backbones)
+def _scatter(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({COLUMNS["mean_lines"]: [row["mean_lines"] for row in rows],
                          COLUMNS["codebleu"]: [row["codebleu"] for row in rows],
                          text.SOURCE_COLUMN: [row["source"] for row in rows],
                          text.ENTRY_COLUMN: [_entry(row) for row in rows]})
-
-
-def board_view(state: SpaceState, search="", sources=None, backbones=None) -> tuple:
-    """(table, bar plot frame, scatter frame) for the filters."""
-    return (board_table(state, search, sources, backbones), bar_plot_frame(state, search, sources, backbones),
-            scatter_frame(state, search, sources, backbones))
 
 
 def backbone_choices(state: SpaceState) -> list[str]:

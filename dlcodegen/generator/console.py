@@ -9,9 +9,10 @@ from dlcodegen.generator.run import GenerationResult
 from dlcodegen.generator.trace import StageEvent, total_usage
 
 PREVIEW_LINES = 15
-_TITLES = {"plan": "Plan", **{f"repair{n}": f"Repair {n}" for n in range(1, 10)},
-           **{f"verify{n}": f"Verify {n}" for n in range(1, 11)}, "retrieve": "Retrieved samples", "chain": "Reasoning chain", "template": "Template",
-           "code1": "Code 1", "code2": "Code 2", "final": "Final project"}
+STAGE_TITLES = {"plan": "Plan", **{f"repair{n}": f"Repair {n}" for n in range(1, 10)},
+                **{f"verify{n}": f"Verify {n}" for n in range(1, 11)}, "retrieve": "Retrieved samples",
+                "chain": "Reasoning chain", "template": "Template", "code1": "Code 1", "code2": "Code 2",
+                "final": "Final project"}
 
 
 class StageConsole:
@@ -23,16 +24,16 @@ class StageConsole:
     def show(self, event: StageEvent) -> None:
         if event.kind == "start":
             self._streamed[event.stage] = 0
-            self._status(f"{event.elapsed:7.1f}s  {_TITLES.get(event.stage, event.stage)} ...")
+            self._status(f"{event.elapsed:7.1f}s  {STAGE_TITLES.get(event.stage, event.stage)} ...")
         elif event.kind == "delta":
             self._streamed[event.stage] = self._streamed.get(event.stage, 0) + len(event.payload)
-            running = ", ".join(f"{_TITLES.get(stage, stage)} {chars} chars" for stage, chars in
+            running = ", ".join(f"{STAGE_TITLES.get(stage, stage)} {chars} chars" for stage, chars in
                                 self._streamed.items())
             self._status(f"{event.elapsed:7.1f}s  streaming: {running}")
-        elif event.kind == "done" and event.stage in _TITLES:
+        elif event.kind == "done" and event.stage in STAGE_TITLES:
             self._streamed.pop(event.stage, None)
             self._clear()
-            print(f"\n== {_TITLES[event.stage]} ({event.elapsed:.1f}s) ==", file=self.out)
+            print(f"\n== {STAGE_TITLES[event.stage]} ({event.elapsed:.1f}s) ==", file=self.out)
             print(self._render(event.stage, event.payload), file=self.out, flush=True)
 
     def summary(self, result: GenerationResult, paths: dict, adherence: dict | None = None) -> None:
@@ -45,9 +46,7 @@ class StageConsole:
                                                    if value is not None), file=self.out)
         if result.checks:
             last = result.checks[-1]
-            print(f"verify: reached {last.level}" + ("" if last.passed else f"; failed at {last.failed}: "
-                                                     f"{last.error}") + f" ({len(result.checks)} round(s))",
-                  file=self.out)
+            print(f"verify: {last.summary} ({len(result.checks)} round(s))", file=self.out)
         for path in paths.values():
             print(f"wrote {path}", file=self.out)
 
@@ -63,8 +62,7 @@ class StageConsole:
         if stage == "final":
             return payload
         if stage.startswith("verify"):
-            return f"  reached {payload.level}" + ("" if payload.passed else
-                                                   f"; failed at {payload.failed}: {payload.error}")
+            return f"  {payload.summary}"
         lines = payload.splitlines()
         more = len(lines) - PREVIEW_LINES
         return "\n".join(lines[:PREVIEW_LINES]) + (f"\n... ({more} more lines in trace.json)" if more > 0 else "")

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from dlcodegen.generator.console import _TITLES
+from dlcodegen.generator.console import STAGE_TITLES
 from dlcodegen.generator.run import GenerationError, GenerationResult
 from dlcodegen.generator.trace import StageEvent, total_usage
 from dlcodegen.metrics.adherence import plan_adherence
@@ -33,7 +33,7 @@ ADHERENCE_TITLES = {"layers": "Layers", "optimizer": "Optimizer", "loss_function
 
 
 def stage_title(stage: str) -> str:
-    return _TITLES.get(stage, stage)
+    return STAGE_TITLES.get(stage, stage)
 
 
 @dataclass
@@ -112,8 +112,7 @@ class _ViewBuilder:
         elif stage == "retrieve":
             view.retrieved = list(payload)
         elif stage.startswith("verify"):
-            view.texts[stage] = f"reached {payload.level}" + ("" if payload.passed else
-                                                             f"; failed at {payload.failed}: {payload.error}")
+            view.texts[stage] = payload.summary
         else:
             view.texts[stage] = payload
         view.states[stage] = DONE

@@ -31,27 +31,25 @@ def measured_verify_rates() -> dict[str, float]:
 
 def paper_sets(data_path=None) -> list[SeedSet]:
     from dlcodegen.data import load_local
+    from dlcodegen.metrics.reproduce import generation_sets
 
-    by_key: dict[tuple[str, str], dict[int, str]] = {}
-    for row in load_local("dlcodeeval-generations", split="test", path=data_path):
-        by_key.setdefault((row["backbone"], row["method"]), {})[row["id"]] = row["generation"]
+    by_key = generation_sets(load_local("dlcodeeval-generations", split="test", path=data_path))
     return [SeedSet(method, backbone, "paper", codes, TABLE2[(backbone, method)][-1],
                     "released with the paper; scored here")
             for (backbone, method), codes in sorted(by_key.items())]
 
 
-def baseline_sets(data_path=None, progress: bool = True) -> list[SeedSet]:
-    """The no-LLM methods run over DLCodeEval (leave-one-out, the shipped planner)."""
+def baseline_sets(pool, data_path=None, progress: bool = True) -> list[SeedSet]:
+    """The no-LLM methods run over DLCodeEval (leave-one-out, the shipped planner) on `pool` (DLSamplePool without
+    the user's samples: the scorer's)."""
     from tqdm.auto import tqdm
 
     from dlcodegen.data import load_local
     from dlcodegen.generator.setup import GeneratorSetup, build_generator
-    from dlcodegen.generator.pool import load_pool
     from dlcodegen.planning.planners import load_planner
 
     items = list(load_local("dlcodeeval", split="test", path=data_path))
     planner = load_planner(None, data_path=data_path)
-    pool = load_pool(data_path=data_path, include_user=False)
     sets = []
     for method in BASELINE_METHODS:
         generator, _ = build_generator(GeneratorSetup(method=method, backend="offline", data_path=data_path),

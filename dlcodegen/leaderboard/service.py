@@ -10,8 +10,8 @@ from pathlib import Path
 from dlcodegen.leaderboard.board import board_rows
 from dlcodegen.leaderboard.scoring import Scorer, ScoringConfig
 from dlcodegen.leaderboard.store import Entry, LeaderboardStore
-from dlcodegen.leaderboard.submission import (SubmissionError, SubmissionLimits, check_meta, content_hash,
-                                              read_submission)
+from dlcodegen.leaderboard.submission import (SubmissionError, SubmissionLimits, check_file_size, check_meta,
+                                              content_hash, read_submission)
 
 
 @dataclass
@@ -84,10 +84,7 @@ class Leaderboard:
         path = Path(path)
         if not path.is_file():
             raise SubmissionError(f"{path}: no such file")
-        size = path.stat().st_size
-        if size > self.config.limits.max_file_bytes:
-            raise SubmissionError(f"the file is too large ({size:,} bytes; at most "
-                                  f"{self.config.limits.max_file_bytes:,})")
+        check_file_size(path.stat().st_size, self.config.limits)  # before reading a file of any size
         return self.submit(path.read_bytes(), method, backbone, contact, link)
 
     def seed(self, progress: bool = True) -> int:
@@ -99,7 +96,7 @@ class Leaderboard:
         if self.store.entries_path.exists():
             return 0
         verify_rates = measured_verify_rates()
-        sets = paper_sets(self.config.data_path) + baseline_sets(self.config.data_path, progress)
+        sets = paper_sets(self.config.data_path) + baseline_sets(self.scorer.pool, self.config.data_path, progress)
         added = 0
         for seed_set in tqdm(sets, desc="scoring the seed rows", disable=not progress):
             scores = self.scorer.score(seed_set.codes)

@@ -87,11 +87,15 @@ def check_meta(method, backbone, contact="", link="", limits: SubmissionLimits =
     return SubmissionMeta(method, backbone, contact, link)
 
 
+def check_file_size(size: int, limits: SubmissionLimits) -> None:
+    if size > limits.max_file_bytes:
+        raise SubmissionError(f"the file is too large ({size:,} bytes; at most {limits.max_file_bytes:,})")
+
+
 def _text(data: bytes, limits: SubmissionLimits) -> str:
     if not data.strip():
         raise SubmissionError("the file is empty: expected JSON Lines of {\"id\": int, \"code\": str}")
-    if len(data) > limits.max_file_bytes:
-        raise SubmissionError(f"the file is too large ({len(data):,} bytes; at most {limits.max_file_bytes:,})")
+    check_file_size(len(data), limits)
     if b"\x00" in data:
         raise SubmissionError("the file is binary (it contains NUL bytes): expected UTF-8 JSON Lines text")
     try:

@@ -22,6 +22,14 @@ class Table2Row:
         return tuple(ours - paper for ours, paper in zip(self.ours, self.paper))
 
 
+def generation_sets(generations) -> dict[tuple[str, str], dict[int, str]]:
+    """The released generations (`dlcodeeval-generations` rows) as {(backbone, method): {id: generation}}."""
+    by_key: dict[tuple[str, str], dict[int, str]] = {}
+    for row in generations:
+        by_key.setdefault((row["backbone"], row["method"]), {})[row["id"]] = row["generation"]
+    return by_key
+
+
 def reproduce_table2(references: list[str], generations, normalize_mode: str = "dlcodegen",
                      progress: bool = True) -> tuple[list[Table2Row], int]:
     """Score the 10 released generation sets; returns the rows and the number of unformatted references."""
@@ -29,9 +37,7 @@ def reproduce_table2(references: list[str], generations, normalize_mode: str = "
 
     from dlcodegen.metrics.scoring import score_codebleu
 
-    by_key: dict[tuple[str, str], dict[int, str]] = {}
-    for row in generations:
-        by_key.setdefault((row["backbone"], row["method"]), {})[row["id"]] = row["generation"]
+    by_key = generation_sets(generations)
     rows, unformatted_refs = [], 0
     keys = [(backbone, method) for backbone in TABLE2_BACKBONES for method in TABLE2_METHODS]
     for backbone, method in tqdm(keys, desc="Table II", disable=not progress):
