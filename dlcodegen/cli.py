@@ -231,21 +231,28 @@ def _verify(args: argparse.Namespace) -> int:
 # leaderboard
 
 
-def _leaderboard(args: argparse.Namespace):
+def _leaderboard(args: argparse.Namespace, seed: bool = True):
     from dlcodegen.leaderboard.service import Leaderboard, LeaderboardConfig
 
     board = Leaderboard(LeaderboardConfig(directory=args.dir, data_path=_data(args)))
-    if not board.store.entries_path.exists():
-        print(f"seeding a fresh leaderboard in {board.store.directory} (first use only, about 2 minutes)",
-              file=sys.stderr)
-        board.seed()
+    if seed:
+        _seed_if_fresh(board)
     return board
 
 
+def _seed_if_fresh(board) -> None:
+    if not board.seeded:
+        print(f"seeding a fresh leaderboard in {board.store.directory} (first use only, about 2 minutes)",
+              file=sys.stderr)
+        board.seed()
+
+
 def _leaderboard_submit(args: argparse.Namespace) -> None:
-    board = _leaderboard(args)
-    result = board.submit_file(args.file, args.method, args.backbone, args.contact or "", args.link or "")
-    print(result.message)
+    board = _leaderboard(args, seed=False)
+    # the file first: an invalid one is refused at once, before a fresh store is seeded
+    submission = board.validate_file(args.file, args.method, args.backbone, args.contact or "", args.link or "")
+    _seed_if_fresh(board)
+    print(board.add(submission).message)
 
 
 def _leaderboard_show(args: argparse.Namespace) -> None:
@@ -287,7 +294,7 @@ def _print_scores(scores: dict, as_json: bool) -> None:
 
 def _parents() -> dict[str, argparse.ArgumentParser]:
     """Options several subcommands share, defined once."""
-    from dlcodegen.metrics.normalize import NORMALIZATIONS
+    from dlcodegen.metrics.normalize import DEFAULT_NORMALIZATION, NORMALIZATIONS
 
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("--data", help=DATA_HELP)
@@ -296,8 +303,10 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
     split = argparse.ArgumentParser(add_help=False)
     split.add_argument("--split", default="test", choices=("train", "validation", "test"), help="DLPlanData split")
     normalize = argparse.ArgumentParser(add_help=False)
-    normalize.add_argument("--normalize", default="dlcodegen", choices=NORMALIZATIONS,
-                           help="code normalisation before CodeBLEU (default: dlcodegen, the paper's)")
+    normalize.add_argument("--normalize", default=DEFAULT_NORMALIZATION, choices=NORMALIZATIONS,
+                           help=f"code normalisation before CodeBLEU (default: {DEFAULT_NORMALIZATION}, the paper's "
+                                "post-processing read literally; dlcodegen-principled: fenced code extracted, "
+                                "CodeXGLUE's comment remover, strings kept whole)")
     return {"data": data, "json": as_json, "split": split, "normalize": normalize}
 
 

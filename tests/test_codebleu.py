@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from dlcodegen.metrics.codebleu import corpus_codebleu, prepare_references
 from dlcodegen.cli import main as cli_main
 from dlcodegen.extract import extract_code
-from dlcodegen.metrics.normalize import normalize_dlcodegen, space_specials
+from dlcodegen.metrics.normalize import normalize_principled, space_specials
 
 KEYS = ("ngram_match_score", "weighted_ngram_match_score", "syntax_match_score", "dataflow_match_score")
 
@@ -116,12 +116,12 @@ def test_extract_code_takes_fenced_blocks_and_drops_prose():
     assert extract_code("x = 1\n") == "x = 1"
 
 
-def test_dlcodegen_normalisation_steps():
+def test_principled_normalisation_steps():  # the default's steps: tests/test_normalize.py
     code = '```python\n"""Module doc."""\nimport numpy as np  # numbers\nlr=0.001\nname = "a b(c)"\nx = np.ones((2,3))\n```'
-    normalized = normalize_dlcodegen(code)
+    normalized = normalize_principled(code)
     assert normalized.black_formatted
     assert normalized.text == 'import numpy as np lr = 0.001 name = "a b(c)" x = np . ones ( ( 2 , 3 ) )'
-    broken = normalize_dlcodegen("!pip install x\nmodel.fit(x)")
+    broken = normalize_principled("!pip install x\nmodel.fit(x)")
     assert not broken.black_formatted and "\n" not in broken.text
     assert space_specials("a='x,y'", split_strings=True) == "a = ' x , y '"
 
@@ -141,6 +141,8 @@ def test_evaluate_module_loads_offline_and_matches(codeeval, generations):
                                 per_item=True)
     assert normalized["codebleu"] > scores["codebleu"]
     assert len(normalized["per_item"]) == 10 and "unformatted_references" in normalized
+    principled = metric.compute(predictions=predictions, references=references, normalize="dlcodegen-principled")
+    assert principled["codebleu"] > scores["codebleu"] and principled["codebleu"] != normalized["codebleu"]
     with pytest.raises(ValueError, match="unknown normalize"):
         metric.compute(predictions=predictions, references=references, normalize="paper")
 
@@ -178,5 +180,5 @@ def test_reproduce_table2_meets_the_ranking_and_stays_close(built_datasets, caps
     rows = [line for line in out.splitlines() if line.startswith("| DeepSeek") or line.startswith("| GPT")]
     assert len(rows) == 10
     gaps = [float(row.split("|")[7].split("(")[1].rstrip(") ")) for row in rows]
-    assert max(abs(gap) for gap in gaps) < 2.0  # see the metric card: 8 of 10 within 1.5, worst -1.82
-    assert sum(abs(gap) <= 1.5 for gap in gaps) >= 8
+    assert max(abs(gap) for gap in gaps) < 1.5  # see the metric card: 10 of 10 within 1.5, worst -1.30
+    assert sum(abs(gap) for gap in gaps) / len(gaps) < 1.0  # mean 0.70

@@ -881,3 +881,49 @@ def test_cli_error_in_a_real_process(tmp_path, seeded_board, built_datasets, gen
     assert len(lines) == 1 and lines[0].startswith("dlcodegen: error: line 6: duplicate id"), done.stderr
     assert done.stdout == ""
     assert store_files(seeded_board) == before
+
+
+def test_cli_invalid_file_on_a_fresh_store_fails_before_seeding(tmp_path, built_datasets, generations, capsys):
+    import time
+
+    from dlcodegen.cli import main
+
+    path = invalid_file(tmp_path, generations, "duplicate id")
+    fresh = tmp_path / "fresh-board"
+    started = time.perf_counter()
+    code = main(["leaderboard", "submit", str(path), "--method", "Bad", "--backbone", "B",
+                 *board_args(fresh, built_datasets)])
+    elapsed = time.perf_counter() - started
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dlcodegen: error: line 6: duplicate id"), err  # no "seeding"
+    assert elapsed < 10.0, elapsed  # seeding takes about 2 minutes
+    assert not (fresh / ENTRIES_FILE).exists()
+    assert not fresh.exists() or store_files(fresh).keys() <= {LOCK_FILE}
+
+
+def test_cli_valid_file_on_a_fresh_store_is_read_then_seeded_then_added(tmp_path, built_datasets, generations,
+                                                                        monkeypatch, capsys):
+    from dlcodegen.cli import main
+    from dlcodegen.leaderboard.service import Leaderboard, SubmitResult
+
+    calls = []
+    validate_file = Leaderboard.validate_file
+    monkeypatch.setattr(Leaderboard, "validate_file",
+                        lambda self, *args: calls.append("validate") or validate_file(self, *args))
+    monkeypatch.setattr(Leaderboard, "seed", lambda self, progress=True: calls.append("seed") or 0)
+
+    def add(self, submission):
+        calls.append("add")
+        entry = make_entry(submission.codes, method=submission.meta.method, backbone=submission.meta.backbone)
+        entry.scores["reference_mean_lines"] = 3.0
+        return SubmitResult(entry, True)
+
+    monkeypatch.setattr(Leaderboard, "add", add)
+    path = invalid_file(tmp_path, generations, "valid")
+    assert main(["leaderboard", "submit", str(path), "--method", "Good", "--backbone", "B",
+                 *board_args(tmp_path / "fresh-board", built_datasets)]) == 0
+    out, err = capsys.readouterr()
+    assert calls == ["validate", "seed", "add"]
+    assert out.startswith("added Good (B)") and "seeding a fresh leaderboard" in err

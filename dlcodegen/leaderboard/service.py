@@ -1,4 +1,7 @@
-"""The one entry point the CLI and the Space call: open the board, seed it, submit, show."""
+"""The one entry point the CLI and the Space call: open the board, seed it, submit, show.
+
+A submission is validated before anything else (`validate_file`), so an invalid file is refused at once even on a
+store that still has to be seeded; then the caller seeds if needed and `add`s it. `submit_file` does both steps."""
 
 from __future__ import annotations
 
@@ -10,8 +13,8 @@ from pathlib import Path
 from dlcodegen.leaderboard.board import board_rows
 from dlcodegen.leaderboard.scoring import Scorer, ScoringConfig
 from dlcodegen.leaderboard.store import Entry, LeaderboardStore
-from dlcodegen.leaderboard.submission import (SubmissionError, SubmissionLimits, check_file_size, check_meta,
-                                              content_hash, read_submission)
+from dlcodegen.leaderboard.submission import (Submission, SubmissionError, SubmissionLimits, check_file_size,
+                                              check_meta, content_hash, read_submission)
 
 
 @dataclass
@@ -69,23 +72,39 @@ class Leaderboard:
     def rows(self) -> list[dict]:
         return board_rows(self.store.entries())
 
-    def submit(self, data: bytes, method, backbone, contact="", link="") -> SubmitResult:
-        """Validate, score and append; `SubmissionError` (one line) for invalid input, the store untouched."""
+    def validate(self, data: bytes, method, backbone, contact="", link="") -> Submission:
+        """The submission read and checked; `SubmissionError` (one line) if invalid. Touches neither the store nor
+        the scorer, so it answers at once even on a store that is not seeded yet."""
         meta = check_meta(method, backbone, contact, link, self.config.limits)
-        submission = read_submission(data, meta, self.ids, self.config.limits)
-        existing = self.store.find(submission.content_hash)
-        if existing is not None:
-            return SubmitResult(existing, False)
-        entry = Entry(submission.content_hash, meta.method, meta.backbone, _now(), "submission",
-                      self.scorer.score(submission.codes), meta.contact, meta.link, len(submission.codes))
-        return SubmitResult(*self.store.append(entry, submission.codes))
+        return read_submission(data, meta, self.ids, self.config.limits)
 
-    def submit_file(self, path: str | Path, method, backbone, contact="", link="") -> SubmitResult:
+    def validate_file(self, path: str | Path, method, backbone, contact="", link="") -> Submission:
         path = Path(path)
         if not path.is_file():
             raise SubmissionError(f"{path}: no such file")
         check_file_size(path.stat().st_size, self.config.limits)  # before reading a file of any size
-        return self.submit(path.read_bytes(), method, backbone, contact, link)
+        return self.validate(path.read_bytes(), method, backbone, contact, link)
+
+    def add(self, submission: Submission) -> SubmitResult:
+        """Score and append a validated submission (nothing added when the same content is on the board)."""
+        existing = self.store.find(submission.content_hash)
+        if existing is not None:
+            return SubmitResult(existing, False)
+        meta = submission.meta
+        entry = Entry(submission.content_hash, meta.method, meta.backbone, _now(), "submission",
+                      self.scorer.score(submission.codes), meta.contact, meta.link, len(submission.codes))
+        return SubmitResult(*self.store.append(entry, submission.codes))
+
+    def submit(self, data: bytes, method, backbone, contact="", link="") -> SubmitResult:
+        """Validate, score and append; `SubmissionError` (one line) for invalid input, the store untouched."""
+        return self.add(self.validate(data, method, backbone, contact, link))
+
+    def submit_file(self, path: str | Path, method, backbone, contact="", link="") -> SubmitResult:
+        return self.add(self.validate_file(path, method, backbone, contact, link))
+
+    @property
+    def seeded(self) -> bool:
+        return self.store.entries_path.exists()
 
     def seed(self, progress: bool = True) -> int:
         """On a fresh store, add the paper's generation sets and the no-LLM baselines; returns entries added."""
@@ -93,7 +112,7 @@ class Leaderboard:
 
         from dlcodegen.leaderboard.seed import baseline_sets, measured_verify_rates, paper_sets
 
-        if self.store.entries_path.exists():
+        if self.seeded:
             return 0
         verify_rates = measured_verify_rates()
         sets = paper_sets(self.config.data_path) + baseline_sets(self.scorer.pool, self.config.data_path, progress)

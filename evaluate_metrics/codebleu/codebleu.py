@@ -21,7 +21,9 @@ _DESCRIPTION = """\
 CodeBLEU = alpha * BLEU + beta * keyword-weighted BLEU + gamma * AST subtree match + theta * data-flow match,
 corpus level, as in CodeXGLUE. Scores equal the `codebleu` PyPI package except where it departs from CodeXGLUE
 (a corpus data-flow score of 0 counts as 1 there). `normalize="dlcodegen"` first applies the DLCodeGen paper's
-post-processing (fences and comments out, black at line length 210, one line, spaces around special characters).
+post-processing read literally (fence lines and comments out line by line, black at line length 210, one line,
+spaces around special characters, spaces inside strings made underscores); `"dlcodegen-principled"` is a cleaner
+reading (fenced code extracted, CodeXGLUE's comment remover, strings kept whole).
 """
 
 _KWARGS_DESCRIPTION = """
@@ -30,7 +32,8 @@ Args:
     references: list of reference code strings, or list of lists of references (one list per prediction).
     lang: programming language (default "python").
     weights: (alpha, beta, gamma, theta), default (0.25, 0.25, 0.25, 0.25).
-    normalize: "none" (default), "dlcodegen" (the paper's normalisation) or "dlcodegen-split-strings".
+    normalize: "none" (default), "dlcodegen" (the paper's post-processing, read literally), "dlcodegen-principled"
+        or "dlcodegen-principled-split-strings" (see the metric card).
     per_item: also return `per_item`, a list with the five scores of each pair on its own.
 Returns:
     codebleu, ngram_match_score, weighted_ngram_match_score, syntax_match_score, dataflow_match_score: fractions
