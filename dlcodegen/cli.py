@@ -109,6 +109,20 @@ def _plan_eval(args: argparse.Namespace) -> None:
     print(format_plan_report(columns, args.split, paper=args.split == "test" and not args.limit))
 
 
+def _plan_hybrid(args: argparse.Namespace) -> None:
+    from dlcodegen.data import load_local
+    from dlcodegen.metrics.report import format_plan_report
+    from dlcodegen.planning.planners import NeuralPlanner, RetrievalPlanner, evaluate_planner, write_hybrid_choice
+
+    rows = load_local("dlplandata", split=args.split, path=_data(args))
+    retrieval = evaluate_planner(RetrievalPlanner.from_dataset(_data(args)), rows, args.limit)
+    neural = evaluate_planner(NeuralPlanner(args.model, num_beams=args.num_beams), rows, args.limit)
+    choice = write_hybrid_choice(args.model, retrieval, neural, args.split)
+    print(format_plan_report({"retrieval": retrieval, args.model: neural}, args.split))
+    fields = ", ".join(choice["neural_fields"]) or "none (retrieval is as good or better on every field)"
+    print(f"hybrid:{args.model} takes from the model: {fields}")
+
+
 
 # ---------------------------------------------------------------------------------------------------------------
 # generate, bench, pool
@@ -352,8 +366,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="predict solution plans and compare planners")
     plan_commands = plan.add_subparsers(dest="plan_command", required=True)
-    planner_help = ("retrieval, a planner model folder or Hub id, or hybrid:MODEL (the model's input and output "
-                    "fields with the retrieval planner's others); default: the shipped default, retrieval")
+    planner_help = ("retrieval, a planner model folder or Hub id, or hybrid:MODEL (the model's fields where it beat "
+                    "retrieval on validation, see `plan hybrid`, with the retrieval planner's others); default: "
+                    "the shipped default, retrieval")
     planning = argparse.ArgumentParser(add_help=False, parents=[parents["split"], parents["data"]])
     planning.add_argument("--limit", type=int, help="only the first N rows of the split")
     planning.add_argument("--num-beams", type=int, default=1, help="beam search width for neural planners")
@@ -366,6 +381,11 @@ def make_parser() -> argparse.ArgumentParser:
                                          help="Table IV-style report for one or more planners")
     plan_eval.add_argument("--planner", nargs="+", help=planner_help + "; several give side-by-side columns")
     plan_eval.set_defaults(handler=_plan_eval)
+    hybrid = plan_commands.add_parser(
+        "hybrid", parents=[planning], help="choose, on a split (default validation), the fields hybrid:MODEL takes "
+                                           "from the model: those where it beats retrieval; writes MODEL/hybrid.json")
+    hybrid.add_argument("model", help="a planner model folder")
+    hybrid.set_defaults(handler=_plan_hybrid, split="validation")
 
     llm = argparse.ArgumentParser(add_help=False)
     llm_options = llm.add_argument_group("LLM (any OpenAI-compatible server; the key only from $OPENAI_API_KEY)")

@@ -164,12 +164,51 @@ def test_prompt_tokens_are_a_prefix_of_the_training_sequence(tiny_planner, pland
         assert tokenizer(prompt + completion)["input_ids"][: len(prompt_ids)] == prompt_ids
 
 
-def test_hybrid_planner_takes_text_fields_from_the_model(tiny_planner, retrieval):
+def test_hybrid_planner_takes_only_the_chosen_fields_from_the_model(tiny_planner, retrieval):
     from dlcodegen.planning.planners import HybridPlanner
 
-    hybrid = HybridPlanner(retrieval, NeuralPlanner(tiny_planner, max_new_tokens=8))
+    neural = NeuralPlanner(tiny_planner, max_new_tokens=64)
+    hybrid = HybridPlanner(retrieval, neural, ("batch_size", "optimizer"))
     requirement, attributes = "Classify images of cats and dogs.", "RGB images, two labels"
     combined = hybrid.predict(requirement, attributes).plan
     alone = retrieval.predict(requirement, attributes).plan
+    generated = neural.predict(requirement, attributes).plan
     assert combined.task_category == alone.task_category and combined.layers == alone.layers
+    assert combined.input == alone.input
+    for name in ("batch_size", "optimizer"):
+        assert getattr(combined, name) == (getattr(generated, name) if getattr(generated, name) is not None
+                                           else getattr(alone, name))
     assert hybrid.name.startswith("hybrid:")
+    assert HybridPlanner(retrieval, neural, ()).predict(requirement, attributes).plan == alone
+
+
+def test_hybrid_fields_are_the_ones_the_model_wins_on_validation(tmp_path):
+    from dlcodegen.errors import UserError
+    from dlcodegen.planning.planners import better_fields, hybrid_fields, write_hybrid_choice
+
+    retrieval = {"input_bleu": 16.0, "category_em": 85.0, "batch_size_mae": 141.0, "epochs_mae": 100.0,
+                 "metric_em": None}
+    neural = {"input_bleu": 13.0, "category_em": 85.0, "batch_size_mae": 122.0, "epochs_mae": 110.0,
+              "metric_em": 50.0}
+    assert better_fields(retrieval, neural) == ["batch_size"]  # ties and missing metrics go to retrieval
+    with pytest.raises(UserError, match="plan hybrid"):
+        hybrid_fields(tmp_path)
+    write_hybrid_choice(tmp_path, retrieval, neural, "validation")
+    assert hybrid_fields(tmp_path) == ("batch_size",)
+
+
+def test_retrieval_planner_classifiers_load_from_the_model_folder_or_fit_on_the_data(built_datasets, tmp_path,
+                                                                                     monkeypatch):
+    from dlcodegen.planning import classify
+    from dlcodegen.planning.planners import RetrievalPlannerConfig
+
+    requirement = "Classify chest X-ray images as pneumonia or normal with a CNN."
+    shipped = RetrievalPlanner.from_dataset(built_datasets)
+    assert set(shipped.classifiers) == {"task_category", "loss_function"}
+    assert shipped.predict(requirement).plan.task_category == "Image Classification"
+    with pytest.raises(FileNotFoundError, match="lacks a saved classifier"):
+        RetrievalPlanner.from_dataset(built_datasets, RetrievalPlannerConfig(classifier_folder=str(tmp_path)))
+    monkeypatch.setattr(classify, "DEFAULT_FOLDER", tmp_path / "absent")  # no folder: fitted on train + validation
+    fitted = RetrievalPlanner.from_dataset(built_datasets)
+    assert fitted.classifiers["task_category"].predict_one(requirement) == "Image Classification"
+    assert fitted.predict(requirement).plan.loss_function

@@ -6,6 +6,7 @@ turns a command-line spec (`retrieval`, a model folder or a Hub id) into one.
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections import Counter
@@ -14,11 +15,13 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from dlcodegen.planning.plan import Plan, check_requirement
+from dlcodegen.planning.reader import adapt, attributes_text, read_facts
 from dlcodegen.metrics.plan_metrics import layers_distance, normalize_label
 
 DEFAULT_PLANNER = "retrieval"
 CATEGORICAL = ("optimizer", "loss_function", "evaluation_metric")
 NUMERIC = ("learning_rate", "batch_size", "epochs")
+TEXT_FIELDS = ("input", "output")
 
 
 @dataclass
@@ -54,39 +57,40 @@ def _words(text: str) -> list[str]:
 class RetrievalPlannerConfig:
     k: int = 20  # neighbours that vote on categorical fields and whose median gives the numbers
     layer_candidates: int = 5  # neighbours among which the most central layer list is chosen (0: nearest's)
-    category_classifier: bool = True  # naive Bayes over words and bigrams instead of the neighbours' vote
-    classifier_alpha: float = 0.3
+    # fields predicted by the trained text classifiers (dlcodegen.planning.classify) instead of the neighbours' vote
+    classified_fields: tuple[str, ...] = ("task_category", "loss_function")  # the metric and optimizer: the vote
+    # was better on validation (classifiers fitted on train only: metric 52 vs 57, optimizer 75 vs 77)
+    classifier_folder: str | None = None  # saved classifiers; None: the shipped folder, else fitted on the data
+    text_candidates: int = 30  # neighbours whose Input and Output compete for this item's (0: nearest's)
+    item_word_weight: float = 40.0  # reward per share of a candidate's words found in this item's text
+    foreign_word_weight: float = 40.0  # penalty per share of rare words this item's text does not contain
 
 
-class _NaiveBayes:
-    """Multinomial naive Bayes over word and bigram presence, for the task category."""
+_TOKEN = re.compile(r"\w+|[^\w\s]")
 
-    def __init__(self, documents: list[list[str]], labels: list[str | None], alpha: float):
-        import numpy as np
 
-        pairs = [(doc, label) for doc, label in zip(documents, labels) if label]
-        self.classes = sorted({label for _, label in pairs})
-        index = {label: i for i, label in enumerate(self.classes)}
-        self.vocabulary: dict[str, int] = {}
-        for doc, _ in pairs:
-            for feature in self._features(doc):
-                self.vocabulary.setdefault(feature, len(self.vocabulary))
-        counts = np.zeros((len(self.classes), len(self.vocabulary)))
-        prior = np.zeros(len(self.classes))
-        for doc, label in pairs:
-            prior[index[label]] += 1
-            counts[index[label], [self.vocabulary[f] for f in self._features(doc)]] += 1
-        self.log_likelihood = np.log((counts + alpha) / (counts.sum(1, keepdims=True) + alpha * len(self.vocabulary)))
-        self.log_prior = np.log(prior / prior.sum())
+class _TextProfile:
+    """A field text's word set and n-gram counts, for the consensus score among candidates."""
 
-    @staticmethod
-    def _features(words: list[str]) -> set[str]:
-        return set(words) | {f"{a}_{b}" for a, b in zip(words, words[1:])}
+    def __init__(self, text: str):
+        tokens = _TOKEN.findall(text)
+        self.text, self.length = text, len(tokens)
+        self.ngrams = [Counter(zip(*(tokens[i:] for i in range(n)))) for n in range(1, 5)]
+        self.words = _WORD.findall(text.lower())
 
-    def predict(self, words: list[str]) -> str:
-        columns = [self.vocabulary[f] for f in self._features(words) if f in self.vocabulary]
-        scores = self.log_prior + self.log_likelihood[:, columns].sum(1)
-        return self.classes[int(scores.argmax())]
+    def bleu(self, reference: "_TextProfile") -> float:
+        """Sentence BLEU with add-one smoothing of the higher orders (sacrebleu's `exp` flavour, close enough)."""
+        if not self.length or not reference.length:
+            return 0.0
+        log_precision = 0.0
+        for n, (mine, theirs) in enumerate(zip(self.ngrams, reference.ngrams), start=1):
+            total = max(self.length - n + 1, 0)
+            matched = sum(min(count, theirs[gram]) for gram, count in mine.items() if gram in theirs)
+            if n == 1 and matched == 0:
+                return 0.0
+            log_precision += math.log((matched + (n > 1)) / (total + (n > 1))) if total else 0.0
+        brevity = min(0.0, 1 - reference.length / self.length)
+        return 100 * math.exp(brevity + log_precision / 4)
 
 
 class RetrievalPlanner:
@@ -94,7 +98,8 @@ class RetrievalPlanner:
 
     name = "retrieval"
 
-    def __init__(self, rows: Sequence[dict], config: RetrievalPlannerConfig | None = None):
+    def __init__(self, rows: Sequence[dict], config: RetrievalPlannerConfig | None = None,
+                 classifiers: dict | None = None):
         from rank_bm25 import BM25Okapi
 
         self.config = config or RetrievalPlannerConfig()
@@ -103,42 +108,61 @@ class RetrievalPlanner:
         self.plans = [Plan.from_text(row["plan_text"]) for row in rows]
         documents = [_words(f"{row['user_requirement']} {row['dataset_attributes']}") for row in rows]
         self.index = BM25Okapi(documents)
-        self.classifier = (_NaiveBayes(documents, [normalize_label(p.task_category) for p in self.plans],
-                                       self.config.classifier_alpha)
-                           if self.config.category_classifier else None)
-        self._category_names = Counter()
-        for plan in self.plans:
-            if plan.task_category:
-                self._category_names[(normalize_label(plan.task_category), plan.task_category)] += 1
+        self.classifiers = {name: classifiers[name] for name in self.config.classified_fields
+                            if classifiers and name in classifiers}
+        self._profiles = {name: [_TextProfile(getattr(plan, name) or "") for plan in self.plans]
+                          for name in TEXT_FIELDS}
+        words = Counter(word for profiles in self._profiles.values() for profile in profiles
+                        for word in set(profile.words))
+        self._rare_words = {word for word, count in words.items() if count < 0.01 * len(self.plans)}
 
     @classmethod
     def from_dataset(cls, path: str | Path | None = None, config: RetrievalPlannerConfig | None = None):
+        """Neighbours from DLPlanData-train; classifiers from the saved folder, or fitted on train + validation."""
         from dlcodegen.data import load_local
+        from dlcodegen.planning import classify
 
-        return cls(list(load_local("dlplandata", split="train", path=path)), config)
+        config = config or RetrievalPlannerConfig()
+        rows = list(load_local("dlplandata", split="train", path=path))
+        folder = Path(config.classifier_folder or classify.DEFAULT_FOLDER)
+        if all((folder / name / classify.CONFIG_FILE).is_file() for name in config.classified_fields):
+            classifiers = classify.load_classifiers(folder, config.classified_fields)
+        else:
+            if config.classifier_folder:
+                raise FileNotFoundError(f"{folder} lacks a saved classifier for one of {config.classified_fields}")
+            labelled = rows + list(load_local("dlplandata", split="validation", path=path))
+            classifiers = classify.fit_classifiers(labelled, config.classified_fields)
+        return cls(rows, config, classifiers)
 
     def neighbours(self, requirement: str, attributes="") -> list[tuple[int, float]]:
         check_requirement(requirement)
         words = _words(f"{requirement} {_attributes_text(attributes)}")
         scores = self.index.get_scores(words)
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])[: max(1, self.config.k)]
+        count = max(1, self.config.k, self.config.text_candidates)
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])[:count]
         return [(i, float(scores[i])) for i in order]
 
     def predict(self, requirement: str, attributes="") -> PlanPrediction:
-        neighbours = self.neighbours(requirement, attributes)
+        candidates = self.neighbours(requirement, attributes)
+        neighbours = candidates[: max(1, self.config.k)]
         plan = Plan(**self.plans[neighbours[0][0]].field_values())
         for name in CATEGORICAL:
             setattr(plan, name, self._vote(neighbours, name, getattr(plan, name)))
+        for name, classifier in self.classifiers.items():
+            setattr(plan, name, classifier.predict_one(requirement, attributes))
         for name in NUMERIC:
             values = sorted(v for i, _ in neighbours if (v := getattr(self.plans[i], name)) is not None)
             if values:
                 setattr(plan, name, statistics.median_low(values))
-        if self.classifier is not None:
-            plan.task_category = self._category_name(
-                self.classifier.predict(_words(f"{requirement} {_attributes_text(attributes)}")))
-        else:
+        if "task_category" not in self.classifiers:
             plan.task_category = self._vote(neighbours, "task_category", plan.task_category)
         plan.layers = self._central_layers(neighbours) or plan.layers
+        item_text = f"{requirement} {attributes_text(attributes)}"
+        facts = read_facts(requirement, attributes)
+        for name in TEXT_FIELDS:
+            text = self._item_text_field(name, candidates[: self.config.text_candidates], item_text)
+            if text is not None:
+                setattr(plan, name, adapt(text, facts))
         return PlanPrediction(plan, plan.to_json())
 
     def predict_batch(self, items: Iterable[tuple[str, object]]) -> list[PlanPrediction]:
@@ -155,9 +179,25 @@ class RetrievalPlanner:
                 spelling.setdefault(key, value)
         return spelling[votes.most_common(1)[0][0]] if votes else fallback
 
-    def _category_name(self, key: str) -> str:
-        names = [(count, name) for (label, name), count in self._category_names.items() if label == key]
-        return max(names)[1] if names else key
+    def _item_text_field(self, name: str, candidates, item_text: str) -> str | None:
+        """The candidate Input (or Output) most like the others and most about this item's own words."""
+        profiles = [self._profiles[name][i] for i, _ in candidates if self._profiles[name][i].length]
+        if len(profiles) < 2:
+            return None
+        item_words = set(_WORD.findall(item_text.lower()))
+
+        def score(position: int) -> float:
+            candidate = profiles[position]
+            if not candidate.words:
+                return -math.inf
+            consensus = sum(candidate.bleu(other) for j, other in enumerate(profiles) if j != position)
+            inside = sum(word in item_words for word in candidate.words) / len(candidate.words)
+            foreign = sum(word not in item_words and word in self._rare_words
+                          for word in candidate.words) / len(candidate.words)
+            return (consensus / (len(profiles) - 1) + self.config.item_word_weight * inside
+                    - self.config.foreign_word_weight * foreign)
+
+        return profiles[max(range(len(profiles)), key=score)].text
 
     def _central_layers(self, neighbours) -> list[str] | None:
         candidates = [self.plans[i].layers for i, _ in neighbours[: self.config.layer_candidates]
@@ -175,7 +215,7 @@ class NeuralPlanner:
     """A causal LM fine-tuned on DLPlanData, through the `dl-plan-generation` pipeline."""
 
     def __init__(self, model: str | Path, num_beams: int = 1, max_new_tokens: int | None = None,
-                 batch_size: int = 1, device: str | int | None = None):
+                 batch_size: int = 16, device: str | int | None = None):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from dlcodegen.planning.plan_pipeline import DLPlanGenerationPipeline
@@ -218,26 +258,74 @@ class NeuralPlanner:
         return PlanPrediction(output["plan"], output["plan_text"], output["repairs"], output["error"])
 
 
-class HybridPlanner:
-    """Per-field ensemble: the neural planner's text fields, the retrieval planner's everything else."""
+HYBRID_FILE = "hybrid.json"  # in a neural planner's model folder: the fields it predicts better than retrieval
+# The plan field each Table IV metric judges.
+METRIC_FIELDS = {"input_bleu": "input", "output_bleu": "output", "category_em": "task_category",
+                 "layers_mld": "layers", "learning_rate_mae": "learning_rate", "loss_function_em": "loss_function",
+                 "optimizer_em": "optimizer", "batch_size_mae": "batch_size", "epochs_mae": "epochs",
+                 "metric_em": "evaluation_metric"}
 
-    def __init__(self, retrieval: RetrievalPlanner, neural: NeuralPlanner,
-                 neural_fields: Sequence[str] = ("input", "output")):
+
+def better_fields(retrieval_metrics: dict, neural_metrics: dict) -> list[str]:
+    """The plan fields whose metric the neural planner beats the retrieval planner on (strictly)."""
+    from dlcodegen.metrics.plan_metrics import LOWER_IS_BETTER
+
+    fields = []
+    for key, name in METRIC_FIELDS.items():
+        ours, theirs = neural_metrics.get(key), retrieval_metrics.get(key)
+        if ours is None or theirs is None:
+            continue
+        if (ours < theirs) if key in LOWER_IS_BETTER else (ours > theirs):
+            fields.append(name)
+    return fields
+
+
+def write_hybrid_choice(model: str | Path, retrieval_metrics: dict, neural_metrics: dict, split: str) -> dict:
+    """Record in the model folder which fields the hybrid takes from the model, and the evidence."""
+    import json
+
+    choice = {"neural_fields": better_fields(retrieval_metrics, neural_metrics), "chosen_on": f"DLPlanData {split}",
+              "retrieval": retrieval_metrics, "neural": neural_metrics}
+    (Path(model) / HYBRID_FILE).write_text(json.dumps(choice, indent=2) + "\n", encoding="utf-8")
+    return choice
+
+
+def hybrid_fields(model: str | Path) -> tuple[str, ...]:
+    import json
+
+    from dlcodegen.errors import UserError
+
+    path = Path(model) / HYBRID_FILE
+    if not path.is_file():
+        raise UserError(f"hybrid:{model} needs {path}, the fields chosen on validation: "
+                        f"run `dlcodegen plan hybrid {model}` first")
+    return tuple(json.loads(path.read_text(encoding="utf-8"))["neural_fields"])
+
+
+class HybridPlanner:
+    """Per-field ensemble: the neural planner's fields where it beat retrieval on validation, retrieval's others."""
+
+    def __init__(self, retrieval: RetrievalPlanner, neural: NeuralPlanner, neural_fields: Sequence[str]):
         self.retrieval, self.neural, self.neural_fields = retrieval, neural, tuple(neural_fields)
         self.name = f"hybrid:{neural.name}"
 
     def predict(self, requirement: str, attributes="") -> PlanPrediction:
-        base = self.retrieval.predict(requirement, attributes)
-        generated = self.neural.predict(requirement, attributes)
-        plan = base.plan
-        if generated.plan is not None:
-            for name in self.neural_fields:
-                if getattr(generated.plan, name):
-                    setattr(plan, name, getattr(generated.plan, name))
-        return PlanPrediction(plan, plan.to_json(), generated.repairs, generated.error)
+        return self.predict_batch([(requirement, attributes)])[0]
 
     def predict_batch(self, items: Iterable[tuple[str, object]]) -> list[PlanPrediction]:
-        return [self.predict(requirement, attributes) for requirement, attributes in items]
+        items = list(items)
+        bases = self.retrieval.predict_batch(items)
+        if not self.neural_fields:
+            return bases
+        results = []
+        for base, generated in zip(bases, self.neural.predict_batch(items)):
+            plan = base.plan
+            if generated.plan is not None:
+                for name in self.neural_fields:
+                    if getattr(generated.plan, name) is not None:
+                        setattr(plan, name, getattr(generated.plan, name))
+            results.append(PlanPrediction(plan, plan.to_json(), generated.repairs, generated.error))
+        return results
 
 
 def load_planner(spec: str | None = None, data_path: str | None = None, **options):
@@ -246,16 +334,23 @@ def load_planner(spec: str | None = None, data_path: str | None = None, **option
     if spec == "retrieval":
         return RetrievalPlanner.from_dataset(data_path)
     if spec.startswith("hybrid:"):
-        return HybridPlanner(RetrievalPlanner.from_dataset(data_path), NeuralPlanner(spec[len("hybrid:"):], **options))
+        model = spec[len("hybrid:"):]
+        return HybridPlanner(RetrievalPlanner.from_dataset(data_path), NeuralPlanner(model, **options),
+                             hybrid_fields(model))
     return NeuralPlanner(spec, **options)
 
 
-def predict_split(planner, rows, progress: bool = True) -> list[PlanPrediction]:
-    """The planner's prediction for each DLPlanData row, in order."""
+def predict_split(planner, rows, progress: bool = True, chunk: int = 16) -> list[PlanPrediction]:
+    """The planner's prediction for each DLPlanData row, in order (in chunks, so neural planners batch)."""
     from tqdm.auto import tqdm
 
-    return [planner.predict(row["user_requirement"], row["dataset_attributes"])
-            for row in tqdm(rows, desc=f"planning with {planner.name}", disable=not progress)]
+    items = [(row["user_requirement"], row["dataset_attributes"]) for row in rows]
+    predictions: list[PlanPrediction] = []
+    with tqdm(total=len(items), desc=f"planning with {planner.name}", disable=not progress) as bar:
+        for start in range(0, len(items), chunk):
+            predictions += planner.predict_batch(items[start:start + chunk])
+            bar.update(min(chunk, len(items) - start))
+    return predictions
 
 
 def predict_rows(planner, rows, progress: bool = True) -> list[dict]:
