@@ -12,7 +12,7 @@ import argparse
 import statistics
 import time
 
-TARGET_MS = {"retrieval": 20, "neural": 2000}
+TARGET_MS = {"retrieval": 50, "neural": 2000}  # retrieval: issue 11, the default planner under 50 ms
 
 
 def _time_each(predict, rows, warmup: int = 2) -> list[float]:
