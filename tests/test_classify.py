@@ -142,7 +142,7 @@ def test_shipped_classifiers_are_complete_and_small(shipped):
     assert "crossentropy" in shipped["loss_function"].predict_one(x_ray).lower().replace("_", "")
     assert shipped["optimizer"].predict_one(x_ray).lower() == "adam"
     size = sum(p.stat().st_size for p in SHIPPED.rglob("*") if p.is_file())
-    assert size < 20e6
+    assert size < 5e6
 
 
 def test_shipped_single_prediction_is_fast(shipped):

@@ -1,12 +1,15 @@
 """Train the plan field classifiers (task category, loss function, metric, optimizer) on DLPlanData.
 
-For each field: pick a config from the grid by K-fold cross-validation on train + validation, fit it on train +
-validation and save it to `OUTPUT_DIR/<field>/` (classifier.json + weights.safetensors, no pickle) with a model card
-(README.md: data, grid, CV table, chosen config). The validation accuracy in the card is held out: the config is
-chosen by CV on train only, fitted on train, and scored on validation. The test split is never read.
+For each field: pick a config from the grid by grouped K-fold cross-validation on the fit splits (train +
+validation by default), fit it on them and save it to `OUTPUT_DIR/<field>/` (classifier.json + weights.safetensors,
+no pickle) with a model card (README.md: data, grid, CV table, chosen config). The validation accuracy in the card is
+held out: the config is chosen by CV on train only, fitted on train, and scored on validation. The test split is
+never read.
 
     python training/classifiers.py                                  # all four fields -> models/plan-classifiers
     python training/classifiers.py --fields task_category --grid small --output_dir runs/classifiers
+    # classifiers that never saw validation, to score a planner on it
+    python training/classifiers.py --fit_splits train --output_dir runs/plan-classifiers-train
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ class ClassifierArguments:
     fields: list[str] = field(default_factory=lambda: list(DEFAULT_FIELDS), metadata={
         "help": "plan fields to train a classifier for"})
     output_dir: str = field(default="models/plan-classifiers", metadata={"help": "one sub-folder per field"})
+    fit_splits: list[str] = field(default_factory=lambda: ["train", "validation"], metadata={
+        "help": "DLPlanData splits to cross-validate and fit on ('train', 'validation'; never 'test')"})
     grid: str = field(default="default", metadata={
         "help": "configs to cross-validate: 'default', 'small' or a JSON file with a list of config dicts"})
     folds: int = field(default=5, metadata={"help": "cross-validation folds (shuffled KFold)"})
@@ -86,6 +91,7 @@ def model_card(name: str, classifier, table: list[dict], info: dict) -> str:
     held_out = (f"{validation['accuracy']:.2f} % on DLPlanData validation ({validation['items']} labelled items) "
                 f"with `{validation['config']}` chosen by CV on train only and fitted on train only"
                 if validation else "not measured")
+    splits = info["splits"]
     return f"""---
 library_name: dlcodegen
 tags: [dlcodegen, text-classification, tf-idf, plan-field]
@@ -102,11 +108,11 @@ original spelling.
 
 - **Model**: TF-IDF features + linear model, `{chosen['name']}`
   ({classifier.features.size} features, {len(classifier.classes)} classes).
-- **Data**: DLPlanData train + validation, the {info['items']} items with a `{name}` label
+- **Data**: DLPlanData {info['splits']}, the {info['items']} items with a `{name}` label
   ({info['unlabelled']} unlabelled items left out); {len(counts)} label keys, {sum(c == 1 for c in counts)} of them
   with a single example, the most frequent covering {100.0 * counts[0] / sum(counts):.1f} % of the items.
   The test split was never read.
-- **Cross-validation**: {info['folds']}-fold shuffled GroupKFold (seed {info['seed']}) on train + validation, the
+- **Cross-validation**: {info['folds']}-fold shuffled GroupKFold (seed {info['seed']}) on {info['splits']}, the
   groups being near-duplicate texts (word TF-IDF cosine >= {info['group_threshold']}, held out together, since
   DLPlanData-train holds many near-copies that validation and test items do not have); accuracy on normalised
   labels; a label whose only examples are in the held-out fold counts as a miss. Size budget: {budget}; among the
@@ -125,7 +131,7 @@ classifier.predict([item_text("Classify chest X-ray images as pneumonia or norma
 ```
 
 Files: `classifier.json` (config, classes, spellings, vocabularies in column order), `weights.safetensors` (idf
-vectors, weights and biases in float16). No pickle.
+vectors, int8 weights with one scale per class, float32 biases). No pickle.
 
 ## Chosen config
 
@@ -137,14 +143,14 @@ vectors, weights and biases in float16). No pickle.
 
 {cv_table_markdown(table)}
 
-Reproduce: `python training/classifiers.py --fields {name} --grid {info['grid']} --folds {info['folds']} --seed {info['seed']} --max_mb {info['max_mb']:g} --tolerance {info['tolerance']:g}`
+Reproduce: `python training/classifiers.py --fields {name} --fit_splits {' '.join(splits.split(' + '))} --grid {info['grid']} --folds {info['folds']} --seed {info['seed']} --max_mb {info['max_mb']:g} --tolerance {info['tolerance']:g}`
 """
 
 
 def summary_card(results: dict, args: ClassifierArguments) -> str:
     lines = ["# DLCodeGen plan field classifiers", "",
              "TF-IDF + linear classifiers for the plan's categorical fields, trained by `training/classifiers.py` "
-             "on DLPlanData train + validation; each folder holds one (`TextClassifier.load(folder)` in "
+             f"on DLPlanData {' + '.join(args.fit_splits)}; each folder holds one (`TextClassifier.load(folder)` in "
              "`dlcodegen.planning.classify`) and its model card.", "",
              "| field | classes | CV accuracy % | validation accuracy % (held out) | config | size MB |",
              "| --- | ---: | ---: | ---: | --- | ---: |"]
@@ -171,23 +177,31 @@ def main(args: ClassifierArguments) -> dict:
     if unknown:
         raise SystemExit(f"error: unknown fields {unknown}; choose among {DEFAULT_FIELDS}")
     raw = load_plandata(args.dataset_name)
+    bad = sorted(set(args.fit_splits) - {"train", "validation"})
+    if bad or not args.fit_splits:
+        raise SystemExit(f"error: --fit_splits takes 'train' and/or 'validation', got {args.fit_splits}")
     train, validation = list(raw["train"]), list(raw["validation"])
+    fit_rows = [row for split in dict.fromkeys(args.fit_splits) for row in (train if split == "train" else validation)]
     grid = load_grid(args.grid)
     out = Path(args.output_dir)
     results = {}
     for name in args.fields:
         started = time.time()
-        texts, labels = field_texts_labels(train + validation, name)
+        texts, labels = field_texts_labels(fit_rows, name)
         labelled = sum(normalize_label(label) is not None for label in labels)
         options = {"folds": args.folds, "seed": args.seed, "tolerance": args.tolerance, "n_jobs": args.n_jobs,
                    "max_bytes": int(args.max_mb * 1e6) if args.max_mb else None}
         best, table = select_config(texts, labels, grid, **options)
         cv_seconds = time.time() - started
         held_out = None
-        if args.validation:
+        if args.validation and "validation" in args.fit_splits:
             train_texts, train_labels = field_texts_labels(train, name)
             val_config, _ = select_config(train_texts, train_labels, grid, **options)
             model = TextClassifier(val_config).fit(train_texts, train_labels)
+        elif args.validation:  # the classifier below never sees validation
+            val_config, model = best, None
+        if args.validation:
+            model = model or TextClassifier(best).fit(texts, labels)
             val_texts, val_labels = field_texts_labels(validation, name)
             judged = [(normalize_label(p), normalize_label(r)) for p, r in zip(model.predict(val_texts), val_labels)
                       if normalize_label(r) is not None]
@@ -197,7 +211,8 @@ def main(args: ClassifierArguments) -> dict:
         classifier = TextClassifier(best).fit(texts, labels)
         fit_seconds = time.time() - start_fit
         folder = out / name
-        info = {"field": name, "data": f"{args.dataset_name} train+validation", "items": labelled,
+        splits = " + ".join(dict.fromkeys(args.fit_splits))
+        info = {"field": name, "data": f"{args.dataset_name} {splits}", "splits": splits, "items": labelled,
                 "unlabelled": len(labels) - labelled, "folds": args.folds, "seed": args.seed, "grid": args.grid,
                 "tolerance": args.tolerance, "max_mb": args.max_mb, "group_threshold": GROUP_THRESHOLD,
                 "cv_accuracy": next(r["accuracy"] for r in table if r["chosen"]),

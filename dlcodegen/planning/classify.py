@@ -22,7 +22,6 @@ quantised model too), so a loaded classifier predicts exactly what the fitted on
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from collections import Counter
