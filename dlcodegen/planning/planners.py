@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 
 from dlcodegen.planning.plan import Plan, check_requirement
 from dlcodegen.planning.reader import adapt, attributes_text, read_facts
-from dlcodegen.metrics.plan_metrics import layers_distance, normalize_label
+from dlcodegen.metrics.plan_metrics import EM_FIELDS, MAE_FIELDS, layers_distance, normalize_label
 
 DEFAULT_PLANNER = "retrieval"
 CATEGORICAL = ("optimizer", "loss_function", "evaluation_metric")
@@ -146,16 +146,14 @@ class RetrievalPlanner:
         candidates = self.neighbours(requirement, attributes)
         neighbours = candidates[: max(1, self.config.k)]
         plan = Plan(**self.plans[neighbours[0][0]].field_values())
-        for name in CATEGORICAL:
-            setattr(plan, name, self._vote(neighbours, name, getattr(plan, name)))
-        for name, classifier in self.classifiers.items():
-            setattr(plan, name, classifier.predict_one(requirement, attributes))
+        for name in ("task_category", *CATEGORICAL):
+            classifier = self.classifiers.get(name)
+            setattr(plan, name, classifier.predict_one(requirement, attributes) if classifier
+                    else self._vote(neighbours, name, getattr(plan, name)))
         for name in NUMERIC:
             values = sorted(v for i, _ in neighbours if (v := getattr(self.plans[i], name)) is not None)
             if values:
                 setattr(plan, name, statistics.median_low(values))
-        if "task_category" not in self.classifiers:
-            plan.task_category = self._vote(neighbours, "task_category", plan.task_category)
         plan.layers = self._central_layers(neighbours) or plan.layers
         item_text = f"{requirement} {attributes_text(attributes)}"
         facts = read_facts(requirement, attributes)
@@ -260,10 +258,7 @@ class NeuralPlanner:
 
 HYBRID_FILE = "hybrid.json"  # in a neural planner's model folder: the fields it predicts better than retrieval
 # The plan field each Table IV metric judges.
-METRIC_FIELDS = {"input_bleu": "input", "output_bleu": "output", "category_em": "task_category",
-                 "layers_mld": "layers", "learning_rate_mae": "learning_rate", "loss_function_em": "loss_function",
-                 "optimizer_em": "optimizer", "batch_size_mae": "batch_size", "epochs_mae": "epochs",
-                 "metric_em": "evaluation_metric"}
+METRIC_FIELDS = {"input_bleu": "input", "output_bleu": "output", "layers_mld": "layers", **EM_FIELDS, **MAE_FIELDS}
 
 
 def better_fields(retrieval_metrics: dict, neural_metrics: dict) -> list[str]:
