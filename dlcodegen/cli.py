@@ -115,8 +115,9 @@ def _plan_hybrid(args: argparse.Namespace) -> None:
     from dlcodegen.planning.planners import NeuralPlanner, RetrievalPlanner, evaluate_planner, write_hybrid_choice
 
     rows = load_local("dlplandata", split=args.split, path=_data(args))
+    model = NeuralPlanner(args.model, num_beams=args.num_beams)  # a missing folder fails before any evaluation
     retrieval = evaluate_planner(RetrievalPlanner.from_dataset(_data(args)), rows, args.limit)
-    neural = evaluate_planner(NeuralPlanner(args.model, num_beams=args.num_beams), rows, args.limit)
+    neural = evaluate_planner(model, rows, args.limit)
     choice = write_hybrid_choice(args.model, retrieval, neural, args.split)
     print(format_plan_report({"retrieval": retrieval, args.model: neural}, args.split))
     fields = ", ".join(choice["neural_fields"]) or "none (retrieval is as good or better on every field)"
