@@ -60,6 +60,16 @@ def build_config(spec: DatasetSpec, config: str, source: ArtifactSource,
     return builder.as_dataset(), builder.info
 
 
+def _plan_style(rows) -> dict[str, float]:
+    """Percent of a split's plans with the capitalised schema and the "Input ..."/"Output ..." wording."""
+    def share(test) -> float:
+        return round(100.0 * sum(map(test, rows)) / max(len(rows), 1), 1)
+
+    return {"capital_schema": share(lambda row: '"Model Architecture"' in row["plan_text"]),
+            "input_prefix": share(lambda row: (row["input"] or "").startswith("Input")),
+            "output_prefix": share(lambda row: (row["output"] or "").startswith("Output"))}
+
+
 def _stats(name: str, built: dict[str, datasets.DatasetDict]) -> dict:
     """Figures quoted by the card, computed from the built rows."""
     default = built["default"]
@@ -79,6 +89,7 @@ def _stats(name: str, built: dict[str, datasets.DatasetDict]) -> dict:
         stats["no_category"] = sum(row["task_category"] is None for row in rows)
         stats["extra_fields"] = sum(row["extra_fields"] is not None for row in rows)
         stats["categories"] = Counter(row["task_category"] for row in default["train"]).most_common(10)
+        stats["split_styles"] = {split: _plan_style(ds) for split, ds in default.items()}
     if name == "dlsamplepool":
         from dlcodegen.planning.plan import Plan
 

@@ -275,8 +275,20 @@ def _leaderboard_show(args: argparse.Namespace) -> None:
 
     from dlcodegen.leaderboard.board import format_board
 
-    rows = _leaderboard(args).rows()
+    board = _leaderboard(args)
+    stale = len(board.stale())
+    if stale:
+        print(f"{stale} entries were scored by an older scorer and are not comparable with the rest; "
+              "run `dlcodegen leaderboard rescore`", file=sys.stderr)
+    rows = board.rows()
     print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json else format_board(rows))
+
+
+def _leaderboard_rescore(args: argparse.Namespace) -> None:
+    from dlcodegen.leaderboard.scoring import SCORER_VERSION
+
+    board = _leaderboard(args)
+    print(f"rescored {board.rescore()} entries; every entry is now scored by scorer {SCORER_VERSION}")
 
 
 def _parameters(client) -> dict:
@@ -466,6 +478,10 @@ def make_parser() -> argparse.ArgumentParser:
     show = board_commands.add_parser("show", parents=[board_options, parents["json"]],
                                      help="print the board, best CodeBLEU first")
     show.set_defaults(handler=_leaderboard_show)
+    rescore = board_commands.add_parser("rescore", parents=[board_options],
+                                        help="score again, from their stored code, the entries an older scorer "
+                                             "scored (after an upgrade that changed scoring)")
+    rescore.set_defaults(handler=_leaderboard_rescore)
     return parser
 
 

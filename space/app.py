@@ -158,6 +158,7 @@ def main() -> None:
     settings = SpaceSettings.from_env()
     state = handlers.build_state(settings)
     handlers.seed_board(state)
+    handlers.rescore_board(state)
     handlers.warm_scorer(state)
     demo = build_demo(state)
     demo.queue(default_concurrency_limit=settings.concurrency)

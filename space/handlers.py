@@ -96,6 +96,15 @@ def seed_board(state: SpaceState, log: Callable[[str], None] = print) -> int:
     return added
 
 
+def rescore_board(state: SpaceState, log: Callable[[str], None] = print) -> int:
+    """Rescore the entries an older scorer scored (after an upgrade that changed scoring); entries rescored."""
+    stale = len(state.board.stale())
+    if not stale:
+        return 0
+    log(f"rescoring {stale} leaderboard entries scored by an older scorer (a few seconds each, once)")
+    return state.board.rescore(progress=True)
+
+
 def warm_scorer(state: SpaceState, log: Callable[[str], None] = print) -> threading.Thread:
     """Prepare the scorer in the background (about 30 s), so the first submission does not wait for it."""
     def warm() -> None:

@@ -74,6 +74,12 @@ def test_plandata_splits_and_structured_columns(built_datasets, artifact_dir):
     assert all(row["optimizer"] for row in lower[:20]) and all(row["optimizer"] for row in upper[:20])
 
 
+def test_plandata_card_states_each_splits_style(built_datasets):
+    card = (built_datasets / "dlplandata" / "README.md").read_text()
+    assert "The splits do not share one style" in card
+    assert "validation 0.0 / 0.0 / 0.0;" in card and "test 50.0 / 45.0 / 45.0." in card
+
+
 def test_plandata_prompt_matches_the_artifacts_chat_prompts(built_datasets, artifact_dir):
     chat = (artifact_dir / "Datasets/DLPlanData/Test4Chat.txt").read_text().splitlines()
     prompts = _load(built_datasets / "dlplandata")["test"]["prompt_text"]

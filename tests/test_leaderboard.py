@@ -334,6 +334,43 @@ def test_same_hash_twice_keeps_one_line(tmp_path):
     assert [entry.method for entry in store.entries()] == ["Original"]
 
 
+
+def write_unversioned_line(store: LeaderboardStore, entry: Entry, codes: dict[int, str]) -> None:
+    """An entry as a store written before scorer versions existed holds it: no `scorer` field in the line."""
+    from dlcodegen.leaderboard.store import _checksum
+
+    store.append(entry, codes)  # the submission file, then the line rewritten in the old format
+    data = {key: value for key, value in entry.record().items() if key not in ("scorer", "checksum")}
+    store.entries_path.write_text(json.dumps({**data, "checksum": _checksum(data)}) + "\n", encoding="utf-8")
+
+
+def test_supersede_appends_a_newer_line_that_replaces_the_old_on_the_board(tmp_path):
+    store = LeaderboardStore(tmp_path / "board")
+    old_codes, other_codes = {1: "a = 1\n", 2: "b"}, {1: "c\n", 2: "d\n"}
+    old = make_entry(old_codes, method="Old", codebleu=30.0)
+    write_unversioned_line(store, old, old_codes)
+    other = make_entry(other_codes, method="Other", scorer="2")
+    store.append(other, other_codes)
+    assert [entry.scorer for entry in store.entries()] == ["", "2"]
+    assert store.check_integrity() == []  # the old line's checksum still holds
+
+    newer = make_entry(old_codes, method="Old", codebleu=25.0, scorer="2")
+    assert store.supersede(newer) is True
+    assert store.supersede(newer) is False  # the same scorer again: nothing appended
+    assert len(store.entries()) == 3
+    assert store.current() == [newer, other]  # the submission keeps its place, with its newer scores
+    assert store.find(old.hash) == newer
+    assert store.check_integrity() == []
+    with pytest.raises(KeyError):
+        store.supersede(make_entry({1: "never added"}, scorer="2"))
+
+    # the same hash twice under one scorer is still a duplicate
+    lines = store.entries_path.read_text(encoding="utf-8").splitlines(keepends=True)
+    with open(store.entries_path, "a", encoding="utf-8") as handle:
+        handle.write(lines[-1])
+    assert f"line 4: duplicate hash {old.hash[:12]}" in store.check_integrity()
+
+
 def test_torn_last_line_is_ignored_reported_and_trimmed(tmp_path):
     store = LeaderboardStore(tmp_path / "board")
     entries = []
@@ -632,6 +669,28 @@ def test_submit_ranks_the_new_row_and_refuses_duplicates(seeded_board, built_dat
     assert board.store.entries_path.read_bytes() == before
 
 
+
+def test_rescore_scores_stale_entries_again_from_their_stored_code(tmp_path, built_datasets, scorer, generations):
+    from dlcodegen.leaderboard.scoring import SCORER_VERSION
+
+    board = open_board(tmp_path / "board", built_datasets, scorer)
+    codes = short_codes(generations, "rescore")
+    stale = make_entry(codes, method="Scored long ago", codebleu=99.0)
+    stale.scores["paper_codebleu"] = 12.5
+    write_unversioned_line(board.store, stale, codes)
+    assert [entry.hash for entry in board.stale()] == [stale.hash]
+
+    assert board.rescore(progress=False) == 1
+    assert board.stale() == [] and board.rescore(progress=False) == 0
+    (entry,) = board.store.current()
+    assert entry.scorer == SCORER_VERSION and (entry.method, entry.date) == (stale.method, stale.date)
+    assert entry.scores == {**scorer.score(codes), "paper_codebleu": 12.5}
+    assert entry.notes[-1].startswith(f"rescored ") and "(was unversioned)" in entry.notes[-1]
+    (row,) = board.rows()
+    assert row["codebleu"] == entry.scores["codebleu"] != 99.0
+    assert board.store.check_integrity() == []
+
+
 @pytest.mark.parametrize("case", ["missing ids", "bad link", "duplicate", "control character"])
 def test_invalid_submission_leaves_the_store_untouched(seeded_board, built_datasets, generations, case):
     board = open_board(seeded_board, built_datasets)  # no scorer: nothing may be scored before validation
@@ -822,6 +881,28 @@ def test_cli_submit_then_show(tmp_path, seeded_board, built_datasets, generation
                  *board_args(seeded_board, built_datasets)]) == 0
     out, _ = capsys.readouterr()
     assert out.startswith("already on the board") and (seeded_board / ENTRIES_FILE).read_bytes() == before
+
+
+
+def test_cli_show_warns_of_stale_entries_and_rescore_updates_them(tmp_path, built_datasets, generations,
+                                                                   shared_scorer, capsys):
+    from dlcodegen.cli import main
+
+    directory = tmp_path / "old-board"
+    codes = short_codes(generations, "cli-rescore")
+    write_unversioned_line(LeaderboardStore(directory), make_entry(codes, method="Old", codebleu=99.0), codes)
+    args = board_args(directory, built_datasets)
+    assert main(["leaderboard", "show", "--json", *args]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)[0]["codebleu"] == 99.0
+    assert "1 entries were scored by an older scorer" in err and "dlcodegen leaderboard rescore" in err
+
+    assert main(["leaderboard", "rescore", *args]) == 0
+    out, _ = capsys.readouterr()
+    assert out.startswith("rescored 1 entries")
+    assert main(["leaderboard", "show", "--json", *args]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)[0]["codebleu"] == shared_scorer.score(codes)["codebleu"] and "older scorer" not in err
 
 
 def invalid_file(tmp_path: Path, generations, case: str) -> Path:

@@ -195,6 +195,30 @@ def test_an_llm_method_without_an_llm_gives_one_clear_line_and_keeps_earlier_out
     assert "requirement is empty" in outputs[0]
 
 
+def test_rescore_board_rescores_stale_entries_once_and_says_so(loaded, built_datasets, tmp_path):
+    from dlcodegen.leaderboard.service import Leaderboard, LeaderboardConfig
+    from dlcodegen.leaderboard.store import Entry, _checksum
+    from dlcodegen.leaderboard.submission import content_hash
+
+    planner, pool, scorer = loaded
+    directory = tmp_path / "board"
+    board = Leaderboard(LeaderboardConfig(directory=directory, data_path=built_datasets), scorer=scorer)
+    codes = {item_id: f"import numpy as np\nx = np.zeros({item_id})\n" for item_id in board.ids}
+    entry = Entry(content_hash(codes), "Old", "none", "2025-01-01T00:00:00+00:00", "submission", {"codebleu": 99.0})
+    board.store.append(entry, codes)
+    unversioned = {key: value for key, value in entry.record().items() if key not in ("scorer", "checksum")}
+    board.store.entries_path.write_text(json.dumps({**unversioned, "checksum": _checksum(unversioned)}) + "\n")
+    settings = SpaceSettings(leaderboard_dir=directory, data_dir=built_datasets, planner=None, llm=LLMConfig(),
+                             mirror_repo=None, hub_token_set=False)
+    state = handlers.SpaceState(settings, planner, pool, board)
+    said = []
+    assert handlers.rescore_board(state, said.append) == 1
+    assert said == ["rescoring 1 leaderboard entries scored by an older scorer (a few seconds each, once)"]
+    assert handlers.rescore_board(state, said.append) == 0 and len(said) == 1
+    assert board.rows()[0]["codebleu"] == scorer.score(codes)["codebleu"] < 99.0
+
+
+
 def _submission(state, marker: str) -> bytes:
     """The offline baseline's generations, made new by a trailing comment."""
     entry = next(entry for entry in state.board.store.entries() if entry.method == "offline")

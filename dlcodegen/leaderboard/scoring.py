@@ -16,6 +16,10 @@ from dataclasses import dataclass
 COMPONENTS = {"ngram_match_score": "ngram", "weighted_ngram_match_score": "weighted_ngram",
               "syntax_match_score": "syntax", "dataflow_match_score": "dataflow"}
 NORMALIZE = "dlcodegen"
+# Stamped on every entry. Bump it whenever the same code would get different scores (normalisation, CodeBLEU,
+# calibration, the adherence planner); entries with another stamp are rescored from their stored code.
+# "" (no stamp): the principled normalisation that was `dlcodegen` before the paper-literal reading; "2": that reading.
+SCORER_VERSION = "2"
 CALIBRATION_SEED = 1000  # draws use seeds 1000, 1001, ...: apart from the `random-sibling` row's seed 0
 
 

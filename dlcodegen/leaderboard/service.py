@@ -6,12 +6,12 @@ store that still has to be seeded; then the caller seeds if needed and `add`s it
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from dlcodegen.leaderboard.board import board_rows
-from dlcodegen.leaderboard.scoring import Scorer, ScoringConfig
+from dlcodegen.leaderboard.scoring import SCORER_VERSION, Scorer, ScoringConfig
 from dlcodegen.leaderboard.store import Entry, LeaderboardStore
 from dlcodegen.leaderboard.submission import (Submission, SubmissionError, SubmissionLimits, check_file_size,
                                               check_meta, content_hash, read_submission)
@@ -70,7 +70,24 @@ class Leaderboard:
             return self._scorer
 
     def rows(self) -> list[dict]:
-        return board_rows(self.store.entries())
+        return board_rows(self.store.current())
+
+    def stale(self) -> list[Entry]:
+        """Entries on the board scored by another scorer version than this one (see `rescore`)."""
+        return [entry for entry in self.store.current() if entry.scorer != SCORER_VERSION]
+
+    def rescore(self, progress: bool = True) -> int:
+        """Score the stored code of every stale entry again and append the result as its newer line (method,
+        backbone, date, contact and the seed rows' verify rate and paper CodeBLEU kept); returns entries rescored."""
+        from tqdm.auto import tqdm
+
+        rescored = 0
+        for entry in tqdm(self.stale(), desc="rescoring", disable=not progress):
+            scores = {**entry.scores, **self.scorer.score(self.store.codes(entry.hash))}
+            note = f"rescored {_now()[:10]} by scorer {SCORER_VERSION} (was {entry.scorer or 'unversioned'})"
+            newer = replace(entry, scores=scores, scorer=SCORER_VERSION, notes=[*entry.notes, note])
+            rescored += self.store.supersede(newer)
+        return rescored
 
     def validate(self, data: bytes, method, backbone, contact="", link="") -> Submission:
         """The submission read and checked; `SubmissionError` (one line) if invalid. Touches neither the store nor
@@ -92,7 +109,8 @@ class Leaderboard:
             return SubmitResult(existing, False)
         meta = submission.meta
         entry = Entry(submission.content_hash, meta.method, meta.backbone, _now(), "submission",
-                      self.scorer.score(submission.codes), meta.contact, meta.link, len(submission.codes))
+                      self.scorer.score(submission.codes), meta.contact, meta.link, len(submission.codes),
+                      scorer=SCORER_VERSION)
         return SubmitResult(*self.store.append(entry, submission.codes))
 
     def submit(self, data: bytes, method, backbone, contact="", link="") -> SubmitResult:
@@ -122,6 +140,6 @@ class Leaderboard:
             scores["verify_rate"] = verify_rates.get(f"{seed_set.backbone}/{seed_set.method}")
             scores["paper_codebleu"] = seed_set.paper_codebleu
             entry = Entry(content_hash(seed_set.codes), seed_set.method, seed_set.backbone, _now(), seed_set.source,
-                          scores, items=len(seed_set.codes), notes=[seed_set.note])
+                          scores, items=len(seed_set.codes), notes=[seed_set.note], scorer=SCORER_VERSION)
             added += self.store.append(entry, seed_set.codes)[1]
         return added

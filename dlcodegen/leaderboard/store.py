@@ -2,7 +2,9 @@
 
 Layout of the folder (`$DLCODEGEN_LEADERBOARD_DIR`, default `$XDG_DATA_HOME/dlcodegen/leaderboard`):
 
-- `entries.jsonl`: one JSON line per entry, only ever appended; each line carries a checksum of its own content.
+- `entries.jsonl`: one JSON line per entry, only ever appended; each line carries a checksum of its own content
+  and the version of the scorer that scored it. Rescoring with a newer scorer appends a newer line for the same
+  hash; the latest line of a hash is the one on the board (`current`).
 - `submissions/<hash>.jsonl`: the submitted rows of each entry (`{"id", "code"}`), written atomically before its
   entry line, so an entry never points at a missing or partial file.
 - `.lock`: the inter-process lock (`filelock`) every writer holds while it checks for duplicates and appends.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -51,6 +53,7 @@ class Entry:
     link: str = ""
     items: int = 0
     notes: list[str] = field(default_factory=list)
+    scorer: str = ""  # scoring.SCORER_VERSION that computed `scores`; "" on lines written before versions existed
 
     def record(self) -> dict:
         data = asdict(self)
@@ -97,8 +100,16 @@ class LeaderboardStore:
         complete = data[:data.rfind(b"\n") + 1]
         return [Entry.from_record(json.loads(line)) for line in complete.decode("utf-8").split("\n") if line]
 
+    def current(self) -> list[Entry]:
+        """One entry per submission, in the order they were first added: the latest line of each hash."""
+        latest: dict[str, Entry] = {}
+        for entry in self.entries():
+            latest[entry.hash] = entry  # a dict keeps the first insertion's position when a key is reassigned
+        return list(latest.values())
+
     def find(self, content_hash: str) -> Entry | None:
-        return next((entry for entry in self.entries() if entry.hash == content_hash), None)
+        """The latest line for `content_hash`, or None."""
+        return next((entry for entry in reversed(self.entries()) if entry.hash == content_hash), None)
 
     def codes(self, content_hash: str) -> dict[int, str]:
         path = self.submissions_dir / f"{content_hash}.jsonl"
@@ -107,16 +118,33 @@ class LeaderboardStore:
 
     def append(self, entry: Entry, codes: dict[int, str]) -> tuple[Entry, bool]:
         """Add `entry` (and its codes) unless an entry with its hash exists: (the entry on the board, added?)."""
+        with self._locked():
+            existing = self.find(entry.hash)
+            if existing is not None:
+                return existing, False
+            write_atomic(self.submissions_dir / f"{entry.hash}.jsonl", _codes_text(codes))
+            self._append_line(json.dumps(entry.record()) + "\n")
+            return entry, True
+
+    def supersede(self, entry: Entry) -> bool:
+        """Append `entry` as the newer line of a submission on the board, when its scorer differs from the latest
+        line's (so two processes rescoring at once add one line, not two); True if appended."""
+        with self._locked():
+            existing = self.find(entry.hash)
+            if existing is None:
+                raise KeyError(f"no entry with hash {entry.hash[:12]} to supersede")
+            if existing.scorer == entry.scorer:
+                return False
+            self._append_line(json.dumps(entry.record()) + "\n")
+            return True
+
+    @contextmanager
+    def _locked(self):
         from filelock import Timeout
 
         try:
             with self._file_lock(), (self._write_lock or nullcontext()):
-                existing = self.find(entry.hash)
-                if existing is not None:
-                    return existing, False
-                write_atomic(self.submissions_dir / f"{entry.hash}.jsonl", _codes_text(codes))
-                self._append_line(json.dumps(entry.record()) + "\n")
-                return entry, True
+                yield
         except Timeout:
             raise StoreError(f"the leaderboard store {self.directory} stayed locked for {LOCK_TIMEOUT:.0f} s; "
                              "try again") from None
@@ -143,8 +171,8 @@ class LeaderboardStore:
                 handle.truncate(data.rfind(b"\n") + 1)
 
     def check_integrity(self) -> list[str]:
-        """Problems found (empty when sound): unreadable lines, bad checksums, duplicate hashes, submission files
-        missing or not matching their hash."""
+        """Problems found (empty when sound): unreadable lines, bad checksums, a hash scored twice by the same scorer,
+        submission files missing or not matching their hash."""
         from dlcodegen.leaderboard.submission import content_hash
 
         problems, seen = [], set()
@@ -163,11 +191,12 @@ class LeaderboardStore:
             except (ValueError, TypeError) as error:
                 problems.append(f"line {number}: unreadable ({error})")
                 continue
-            if record.get("checksum") != _checksum(asdict(entry)):
+            # over the line as written: lines from before a field existed stay valid
+            if record.get("checksum") != _checksum({key: value for key, value in record.items() if key != "checksum"}):
                 problems.append(f"line {number}: checksum mismatch")
-            if entry.hash in seen:
+            if (entry.hash, entry.scorer) in seen:
                 problems.append(f"line {number}: duplicate hash {entry.hash[:12]}")
-            seen.add(entry.hash)
+            seen.add((entry.hash, entry.scorer))
             try:
                 if content_hash(self.codes(entry.hash)) != entry.hash:
                     problems.append(f"line {number}: submission file does not match hash {entry.hash[:12]}")
