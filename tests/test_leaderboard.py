@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from leaderboard_helpers import write_unversioned_line
 
 from dlcodegen.leaderboard.board import NUMBER_COLUMNS, board_rows, display_rows, filter_rows, format_board
 from dlcodegen.leaderboard.store import (ENTRIES_FILE, LEADERBOARD_DIR_ENV, LOCK_FILE, Entry, LeaderboardStore,
@@ -333,15 +334,6 @@ def test_same_hash_twice_keeps_one_line(tmp_path):
     assert store.entries_path.read_bytes() == before
     assert [entry.method for entry in store.entries()] == ["Original"]
 
-
-
-def write_unversioned_line(store: LeaderboardStore, entry: Entry, codes: dict[int, str]) -> None:
-    """An entry as a store written before scorer versions existed holds it: no `scorer` field in the line."""
-    from dlcodegen.leaderboard.store import _checksum
-
-    store.append(entry, codes)  # the submission file, then the line rewritten in the old format
-    data = {key: value for key, value in entry.record().items() if key not in ("scorer", "checksum")}
-    store.entries_path.write_text(json.dumps({**data, "checksum": _checksum(data)}) + "\n", encoding="utf-8")
 
 
 def test_supersede_appends_a_newer_line_that_replaces_the_old_on_the_board(tmp_path):

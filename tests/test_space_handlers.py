@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fake_llm import FakeChatClient
+from leaderboard_helpers import write_unversioned_line
 
 from dlcodegen.generator.pool import Sample
 from dlcodegen.generator.run import Generator, GeneratorConfig
@@ -197,7 +198,7 @@ def test_an_llm_method_without_an_llm_gives_one_clear_line_and_keeps_earlier_out
 
 def test_rescore_board_rescores_stale_entries_once_and_says_so(loaded, built_datasets, tmp_path):
     from dlcodegen.leaderboard.service import Leaderboard, LeaderboardConfig
-    from dlcodegen.leaderboard.store import Entry, _checksum
+    from dlcodegen.leaderboard.store import Entry
     from dlcodegen.leaderboard.submission import content_hash
 
     planner, pool, scorer = loaded
@@ -205,9 +206,7 @@ def test_rescore_board_rescores_stale_entries_once_and_says_so(loaded, built_dat
     board = Leaderboard(LeaderboardConfig(directory=directory, data_path=built_datasets), scorer=scorer)
     codes = {item_id: f"import numpy as np\nx = np.zeros({item_id})\n" for item_id in board.ids}
     entry = Entry(content_hash(codes), "Old", "none", "2025-01-01T00:00:00+00:00", "submission", {"codebleu": 99.0})
-    board.store.append(entry, codes)
-    unversioned = {key: value for key, value in entry.record().items() if key not in ("scorer", "checksum")}
-    board.store.entries_path.write_text(json.dumps({**unversioned, "checksum": _checksum(unversioned)}) + "\n")
+    write_unversioned_line(board.store, entry, codes)
     settings = SpaceSettings(leaderboard_dir=directory, data_dir=built_datasets, planner=None, llm=LLMConfig(),
                              mirror_repo=None, hub_token_set=False)
     state = handlers.SpaceState(settings, planner, pool, board)
