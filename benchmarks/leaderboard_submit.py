@@ -81,10 +81,10 @@ def released_codes(data) -> dict[int, str]:
 
 
 def submission_bytes(codes: dict[int, str], tag: str) -> bytes:
-    import json
+    from dlcodegen.files import jsonl_text
 
-    return "".join(json.dumps({"id": item_id, "code": f"{codes[item_id].rstrip()}\n# leaderboard benchmark {tag}\n"},
-                              ensure_ascii=False) + "\n" for item_id in sorted(codes)).encode("utf-8")
+    return jsonl_text({"id": item_id, "code": f"{codes[item_id].rstrip()}\n# leaderboard benchmark {tag}\n"}
+                      for item_id in sorted(codes)).encode("utf-8")
 
 
 def summary(times: list[float]) -> tuple[str, str, str, str]:
@@ -153,13 +153,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.store:
             template = Path(args.store)
-            if not (template / "entries.jsonl").exists():
+            if not Leaderboard(LeaderboardConfig(directory=template, data_path=data)).seeded:
                 raise SystemExit(f"{template} holds no entries.jsonl: not a seeded store")
         else:
             template = scratch / "seeded"
-            log(f"seeding a fresh store in {template} (about 2 minutes)")
             started = time.perf_counter()
-            Leaderboard(LeaderboardConfig(directory=template, data_path=data)).seed(progress=False)
+            Leaderboard(LeaderboardConfig(directory=template, data_path=data)).ensure_seeded(log, progress=False)
             log(f"seeded in {time.perf_counter() - started:.0f} s")
         seeded_rows = len(LeaderboardStore(template).entries())
         codes = released_codes(data)

@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     from dlcodegen.datasets_builder.export import ensure_built
     from dlcodegen.generator.pool import load_pool
     from dlcodegen.generator.run import Generator, GeneratorConfig
-    from dlcodegen.metrics.adherence import mean_adherence, plan_adherence
-    from dlcodegen.metrics.scoring import score_codebleu
+    from dlcodegen.core.items import Item
+    from dlcodegen.metrics.scoring import score_generations
     from dlcodegen.planning.planners import load_planner
     from dlcodegen.verify import verify_code
 
@@ -50,24 +50,22 @@ def main(argv: list[str] | None = None) -> None:
     items = list(load_local("dlcodeeval", split="test", path=data))
     planner = load_planner(None, data_path=data)
     pool = load_pool(data_path=data, include_user=False)
-    plans = [planner.predict(row["user_requirement"], row["dataset_attributes"]).plan for row in items]
     references = [row["reference_code"] for row in items]
-    reference_lines = sum(len(code.splitlines()) for code in references) / len(references)
     table = []
     for method in METHODS:
         generator = Generator(planner, pool, None, GeneratorConfig(method=method), data_path=data)
         started = time.perf_counter()
-        codes = [generator.generate(row["user_requirement"], row["dataset_attributes"], item_id=row["id"]).code
-                 for row in items]
+        results = [generator.generate(Item.from_row(row)) for row in items]
         per_item = (time.perf_counter() - started) / len(items)
-        scores = score_codebleu(codes, references, normalize_mode="dlcodegen")
-        adherence = mean_adherence([plan_adherence(code, plan) for code, plan in zip(codes, plans)])
+        codes = [result.code for result in results]
+        scores = score_generations(codes, references, [result.reference_plan for result in results])
+        adherence, reference_lines = scores.adherence, scores.reference_mean_lines
         levels = None
         if not args.no_verify:
             with ThreadPoolExecutor(args.workers) as workers:
                 levels = [outcome.level for outcome in workers.map(verify_code, codes)]
-        lines = sum(len(code.splitlines()) for code in codes) / len(codes)
-        table.append((method, 100 * scores["codebleu"], lines, lines / reference_lines, adherence,
+        lines = scores.mean_lines
+        table.append((method, scores.codebleu["codebleu"], lines, lines / reference_lines, adherence,
                       100 * sum(map(_parses, codes)) / len(codes),
                       None if levels is None else 100 * levels.count("train_step") / len(levels), per_item))
     print(f"No-LLM methods on DLCodeEval (46 items, leave-one-out, retrieval planner); "

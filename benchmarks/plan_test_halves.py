@@ -17,7 +17,7 @@ def mean_sentence_bleu(plans, references, field: str) -> float:
     """Mean of per-item sacrebleu sentence BLEU (its default smoothing): a common alternative to corpus BLEU."""
     import sacrebleu
 
-    from dlcodegen.planning.plan import Plan
+    from dlcodegen.core.plan import Plan
 
     pairs = [(getattr(plan, field) or "" if plan else "", getattr(Plan.from_text(reference), field))
              for plan, reference in zip(plans, references)]

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import datasets
 
-from dlcodegen.data import decode_attributes, encode_attributes  # noqa: F401 - re-exported for the builders
-from dlcodegen.planning.plan import ATTRIBUTES_LABEL as ATTRIBUTES_KEY, REQUIREMENT_LABEL as REQUIREMENT_KEY
+from dlcodegen.core.items import decode_attributes, encode_attributes  # noqa: F401 - re-exported for the builders
+from dlcodegen.core.plan import ATTRIBUTES_LABEL as ATTRIBUTES_KEY, REQUIREMENT_LABEL as REQUIREMENT_KEY
 
 from .raw import RawDataError, RawRecord
 from .source import resolve_source

@@ -6,7 +6,7 @@ import json
 
 import datasets
 
-from dlcodegen.planning.plan import PLAN_LABEL as PLAN_KEY, Plan, format_plan_prompt
+from dlcodegen.core.plan import PLAN_LABEL as PLAN_KEY, Plan, format_plan_prompt
 
 from .common import ATTRIBUTE_FEATURES, ATTRIBUTES_KEY, REQUIREMENT_KEY, ArtifactConfig, locate, read_text, requirement_fields
 from .raw import RawDataError, RawRecord, read_records

@@ -1,15 +1,17 @@
 """DLSamplePool: the 46 example notebooks of the paper's Code RAG, each linked to the DLCodeEval item it solves.
 
 Each row also carries the plan its code implements (`plan_text`), read statically from the code by
-`dlcodegen.planning.code_plan` (never executed), and its `task_category`, predicted from the requirement and
-attributes by the retrieval planner built on DLPlanData-train (the code does not state a category).
+`dlcodegen.analysis` (never executed), and its `task_category`, predicted from the requirement and
+attributes by the default retrieval planner (DLPlanData-train neighbours and the shipped classifiers), the same predictor
+that plans Code RAG's queries (the code does not state a category).
 """
 
 from __future__ import annotations
 
 import datasets
 
-from dlcodegen.planning.code_plan import plan_from_code
+from dlcodegen.analysis import plan_from_code
+from dlcodegen.planning.classify import load_classifiers
 from dlcodegen.planning.planners import RetrievalPlanner
 
 from .common import ATTRIBUTE_FEATURES, ArtifactConfig, locate, read_text
@@ -53,7 +55,9 @@ def read_sample_pool(samples_path: str, requirements_path: str, code_path: str) 
 def add_plans(rows: list[dict], plandata_train_path: str) -> list[dict]:
     """`task_category` (retrieval planner on DLPlanData-train, from requirement + attributes) and `plan_text`
     (the canonical JSON of the plan extracted statically from the code, with that category)."""
-    planner = RetrievalPlanner(read_plandata(plandata_train_path, "train"))
+    # the default planner (neighbours + the shipped classifiers), so the pool's categories and Code RAG's queries
+    # come from the same predictor
+    planner = RetrievalPlanner(read_plandata(plandata_train_path, "train"), classifiers=load_classifiers())
     for row in rows:
         category = planner.predict(row["user_requirement"], row["dataset_attributes"]).plan.task_category
         row["task_category"] = category

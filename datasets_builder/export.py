@@ -91,7 +91,7 @@ def _stats(name: str, built: dict[str, datasets.DatasetDict]) -> dict:
         stats["categories"] = Counter(row["task_category"] for row in default["train"]).most_common(10)
         stats["split_styles"] = {split: _plan_style(ds) for split, ds in default.items()}
     if name == "dlsamplepool":
-        from dlcodegen.planning.plan import Plan
+        from dlcodegen.core.plan import Plan
 
         plans = [Plan.from_text(text) for text in first["plan_text"]]
         stats["plan_fields"] = {

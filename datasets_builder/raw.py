@@ -11,11 +11,13 @@ import json
 import re
 from dataclasses import dataclass
 
+from dlcodegen.core.errors import InputError
+
 CODE_SEPARATOR = "-" * 37
 GENERATION_TERMINATOR = re.compile(r"^-{37} (\d+)$")
 
 
-class RawDataError(ValueError):
+class RawDataError(InputError):
     """A raw artifact file does not have the documented format."""
 
     def __init__(self, file: str, line: int | None, reason: str):

@@ -1,13 +1,18 @@
-"""The `dlcodegen` command. Subcommands import their heavy dependencies lazily so `--help` stays instant."""
+"""The `dlcodegen` command. Subcommands import their heavy dependencies lazily so `--help` stays instant.
+
+Errors: a mistake the user can fix (`dlcodegen.core.errors.UserError`) prints one line and exits 2; anything else is
+a bug and prints its traceback. `-v` shows the library's progress logs, `-vv` its debug logs, `-q` errors only.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
 from dlcodegen.data import DATA_HELP, DEFAULT_DATA_DIR
-from dlcodegen.errors import UserError
+from dlcodegen.core.errors import UserError
 
 
 def _data(args: argparse.Namespace) -> Path:
@@ -98,8 +103,9 @@ def _neural_options(spec: str | None, num_beams: int) -> dict:
 
 def _plan_eval(args: argparse.Namespace) -> None:
     from dlcodegen.data import load_local
-    from dlcodegen.planning.planners import DEFAULT_PLANNER, evaluate_planner, load_planner
+    from dlcodegen.metrics.planner_eval import evaluate_planner
     from dlcodegen.metrics.report import format_plan_report
+    from dlcodegen.planning.planners import DEFAULT_PLANNER, load_planner
 
     rows = load_local("dlplandata", split=args.split, path=_data(args))
     columns = {}
@@ -112,7 +118,8 @@ def _plan_eval(args: argparse.Namespace) -> None:
 def _plan_hybrid(args: argparse.Namespace) -> None:
     from dlcodegen.data import load_local
     from dlcodegen.metrics.report import format_plan_report
-    from dlcodegen.planning.planners import NeuralPlanner, RetrievalPlanner, evaluate_planner, write_hybrid_choice
+    from dlcodegen.metrics.planner_eval import evaluate_planner, write_hybrid_choice
+    from dlcodegen.planning.planners import NeuralPlanner, RetrievalPlanner
 
     rows = load_local("dlplandata", split=args.split, path=_data(args))
     model = NeuralPlanner(args.model, num_beams=args.num_beams)  # a missing folder fails before any evaluation
@@ -140,15 +147,13 @@ def _llm_config(args: argparse.Namespace):
 def _generator(args: argparse.Namespace, verify_outputs: bool = False):
     """The generator the options describe (planner, pool with the user's samples, a client for LLM methods, the
     verifier that the repair loop and `bench --verify` use), and its backend."""
-    from dlcodegen.generator.setup import GeneratorSetup, build_generator, resolve_backend, resolve_method
+    from dlcodegen.generator.setup import GeneratorSetup, build_generator, resolve
 
-    llm = _llm_config(args)
-    method, _ = resolve_method(args.method, resolve_backend(args.backend, llm.model))
-    verifier = _verifier(args, required=verify_outputs, wanted=method.needs_llm and args.repair > 0)
-    setup = GeneratorSetup(method=args.method, backend=args.backend, llm=llm, planner=args.planner,
-                           data_path=_data(args), pool_dir=args.pool, seed=args.seed, repair=args.repair,
-                           verifier=verifier)
-    return build_generator(setup, notice=lambda text: print(text, file=sys.stderr))
+    setup = GeneratorSetup(method=args.method, backend=args.backend, llm=_llm_config(args), planner=args.planner,
+                           data_path=_data(args), pool_dir=args.pool, seed=args.seed, repair=args.repair)
+    resolution = resolve(setup)
+    setup.verifier = _verifier(args, required=verify_outputs, wanted=resolution.method.needs_llm and args.repair > 0)
+    return build_generator(setup, resolution, notice=_notice)
 
 
 def _verifier(args: argparse.Namespace, required: bool, wanted: bool):
@@ -168,22 +173,25 @@ def _verifier(args: argparse.Namespace, required: bool, wanted: bool):
 
 
 def _generate(args: argparse.Namespace) -> None:
+    from dlcodegen.core.plan import check_requirement
+    from dlcodegen.core.results import GenerationError
     from dlcodegen.generator.console import StageConsole
-    from dlcodegen.generator.project import write_project, write_trace
-    from dlcodegen.generator.run import GenerationError
+    from dlcodegen.generator.project import check_out_dir, write_project, write_trace
     from dlcodegen.metrics.adherence import plan_adherence
-    from dlcodegen.planning.plan import check_requirement
 
     check_requirement(args.requirement)
+    check_out_dir(args.out)
     generator, _ = _generator(args)
     console = StageConsole()
     try:
         result = generator.generate(args.requirement, args.attributes or "", on_event=console.show)
     except GenerationError as error:
         path = write_trace(error.result, args.out)
+        if error.cause is not None and not isinstance(error.cause, UserError):
+            raise  # a bug: its traceback is shown (the finished stages are in the trace)
         raise UserError(f"{error} (the stages that finished are in {path})") from None
     paths = write_project(result, args.out)
-    plan = result.plan or generator.planner.predict(args.requirement, args.attributes or "").plan
+    plan = result.reference_plan
     console.summary(result, paths, plan_adherence(result.code, plan) if plan else None)
 
 
@@ -204,9 +212,7 @@ def _bench(args: argparse.Namespace) -> int:
                 "package_version": dlcodegen.__version__}
     summary = run_bench(generator, items, args.out, metadata, concurrency=args.concurrency,
                         verify=generator.verifier if args.verify else None)
-    plans = {row["id"]: generator.planner.predict(row["user_requirement"], row["dataset_attributes"]).plan
-             for row in items}
-    scores = summary_scores(summary, items, plans)
+    scores = summary_scores(summary, items, planner=generator.planner)
     print(f"{len(summary.done)}/{summary.total} items in {args.out} ({summary.generated_now} generated now)")
     if summary.failed:
         print(f"{len(summary.failed)} item(s) failed (listed in the .meta.json sidecar); rerun the same command "
@@ -214,9 +220,9 @@ def _bench(args: argparse.Namespace) -> int:
         for item_id, error in sorted(summary.failed.items())[:5]:
             print(f"  item {item_id}: {error}", file=sys.stderr)
     if scores:
-        print(f"CodeBLEU (normalize=dlcodegen) {100 * scores['codebleu']:.2f} over {scores['items_scored']} items; "
+        print(f"CodeBLEU (normalize=dlcodegen) {scores['codebleu']:.2f} over {scores['items_scored']} items; "
               f"mean lines {scores['mean_lines']:.0f} (references {scores['reference_mean_lines']:.0f})")
-        adherence = scores["adherence"]
+        adherence = scores.get("adherence") or {}
         print("plan adherence %: " + ", ".join(f"{name} {value:.1f}" for name, value in adherence.items()
                                                if value is not None))
     if scores.get("verify_levels"):
@@ -246,27 +252,24 @@ def _verify(args: argparse.Namespace) -> int:
 # leaderboard
 
 
+def _notice(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
 def _leaderboard(args: argparse.Namespace, seed: bool = True):
     from dlcodegen.leaderboard.service import Leaderboard, LeaderboardConfig
 
     board = Leaderboard(LeaderboardConfig(directory=args.dir, data_path=_data(args)))
     if seed:
-        _seed_if_fresh(board)
+        board.ensure_seeded(on_notice=_notice)
     return board
-
-
-def _seed_if_fresh(board) -> None:
-    if not board.seeded:
-        print(f"seeding a fresh leaderboard in {board.store.directory} (first use only, about 2 minutes)",
-              file=sys.stderr)
-        board.seed()
 
 
 def _leaderboard_submit(args: argparse.Namespace) -> None:
     board = _leaderboard(args, seed=False)
     # the file first: an invalid one is refused at once, before a fresh store is seeded
     submission = board.validate_file(args.file, args.method, args.backbone, args.contact or "", args.link or "")
-    _seed_if_fresh(board)
+    board.ensure_seeded(on_notice=_notice)
     print(board.add(submission).message)
 
 
@@ -339,10 +342,15 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
 
 def make_parser() -> argparse.ArgumentParser:
     from dlcodegen.generator.methods import METHOD_NAMES
-    from dlcodegen.metrics.normalize import NORMALIZATIONS
+    from dlcodegen.generator.setup import BACKENDS, DEFAULT_REPAIR_ROUNDS
     from dlcodegen.verify import VerifyConfig as VerifyDefaults
 
-    parser = argparse.ArgumentParser(prog="dlcodegen", description=__doc__)
+    parser = argparse.ArgumentParser(prog="dlcodegen", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="count", default=0,
+                          help="show progress logs (-vv: debug logs)")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="errors only")
     parents = _parents()
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -366,11 +374,9 @@ def make_parser() -> argparse.ArgumentParser:
     table2 = eval_commands.add_parser("reproduce-table2", parents=[parents["normalize"], parents["data"]],
                                       help="recompute Table II from the released generations")
     table2.set_defaults(handler=_eval_reproduce_table2)
-    codebleu = eval_commands.add_parser("codebleu", parents=[parents["data"], parents["json"]],
+    codebleu = eval_commands.add_parser("codebleu", parents=[parents["normalize"], parents["data"], parents["json"]],
                                         help="CodeBLEU of {id, code} rows against DLCodeEval")
     codebleu.add_argument("--predictions", required=True, help="JSON Lines file of {\"id\": int, \"code\": str}")
-    codebleu.add_argument("--normalize", default="none", choices=NORMALIZATIONS,
-                          help="code normalisation before CodeBLEU (default: none)")
     codebleu.set_defaults(handler=_eval_codebleu)
     plans = eval_commands.add_parser("plans", parents=[parents["split"], parents["data"], parents["json"]],
                                      help="plan metrics of {id, plan} rows against DLPlanData")
@@ -402,7 +408,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     llm = argparse.ArgumentParser(add_help=False)
     llm_options = llm.add_argument_group("LLM (any OpenAI-compatible server; the key only from $OPENAI_API_KEY)")
-    llm_options.add_argument("--backend", choices=("openai", "offline"),
+    llm_options.add_argument("--backend", choices=BACKENDS,
                              help="openai: the configured LLM; offline: no LLM (default: openai when a model is "
                                   "configured, else offline)")
     llm_options.add_argument("--base-url", help="server URL (default: $OPENAI_BASE_URL, else OpenAI's)")
@@ -420,8 +426,9 @@ def make_parser() -> argparse.ArgumentParser:
     method.add_argument("--pool", help="your local sample pool folder (default: $DLCODEGEN_POOL_DIR or "
                                        "~/.local/share/dlcodegen/pool)")
     method.add_argument("--seed", type=int, default=0, help="seed of random-sibling's draw (default: 0)")
-    method.add_argument("--repair", type=int, default=2, help="LLM methods: rounds of verify -> repair with the "
-                        "failed level fed back (default: 2; needs TensorFlow, else skipped with a note)")
+    method.add_argument("--repair", type=int, default=DEFAULT_REPAIR_ROUNDS,
+                        help="LLM methods: rounds of verify -> repair with the failed level fed back (default: "
+                             f"{DEFAULT_REPAIR_ROUNDS}; needs TensorFlow, else skipped with a note)")
     method.add_argument("--verify-timeout", type=float, default=VerifyDefaults.timeout,
                         help=f"verify's CPU seconds per project (default: {VerifyDefaults.timeout:g})")
     method.add_argument("--verify-memory", type=int, default=VerifyDefaults.memory_mb,
@@ -485,16 +492,21 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
-    from dlcodegen.datasets_builder.raw import RawDataError
-    from dlcodegen.hub import HubError
-    from dlcodegen.leaderboard.store import StoreError
-    from dlcodegen.llm import LLMError, redact
+def _configure_logging(verbosity: int) -> None:
+    """The CLI's one logging setup (the library configures none): warnings by default, -v info, -vv debug."""
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("dlcodegen").setLevel(level)
 
+
+def main(argv: list[str] | None = None) -> int:
+    from dlcodegen.core.text import redact
+
+    args = make_parser().parse_args(argv)
+    _configure_logging(-1 if args.quiet else args.verbose)
     try:
         return args.handler(args) or 0
-    except (UserError, HubError, RawDataError, LLMError, StoreError, FileNotFoundError, ValueError) as error:
+    except UserError as error:
         print(f"dlcodegen: error: {redact(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""Local access to the built benchmark datasets, and the encoding of their `dataset_attributes` column.
+"""Local access to the built benchmark datasets (their `dataset_attributes` encoding is `dlcodegen.core.items`').
 
 The core never builds the datasets itself (that is `datasets_builder`'s job, reached from the CLI or the Space):
 a missing folder is one clear error saying how to build it.
@@ -6,16 +6,20 @@ a missing folder is one clear error saying how to build it.
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 from pathlib import Path
+
+from dlcodegen.core.errors import MissingError
+
+logger = logging.getLogger(__name__)
 
 DATA_DIR_ENV = "DLCODEGEN_DATA"
 DEFAULT_DATA_DIR = "build/datasets"
 DATA_HELP = f"folder of built datasets (default: ${DATA_DIR_ENV} or {DEFAULT_DATA_DIR}; built when missing)"
 
 
-class DatasetsMissing(FileNotFoundError):
+class DatasetsMissing(MissingError):
     """A built dataset folder is not there."""
 
 
@@ -34,26 +38,8 @@ def load_local(name: str, config: str | None = None, split: str | None = None,
     import datasets
 
     folder = data_dir(path)
+    logger.debug("loading %s from %s", name, folder)
     if missing_datasets([name], folder):
         raise DatasetsMissing(f"{folder / name} is missing: run `dlcodegen data build --out {folder}` first")
     loaded = datasets.load_dataset(str(folder / name), config) if config else datasets.load_dataset(str(folder / name))
     return loaded[split] if split else loaded
-
-
-# `dataset_attributes` is a string column; `dataset_attributes_format` says how to read it back:
-# "text" -> the upstream value was this string; "json" -> the upstream value was a dict (or list) and the column
-# holds its JSON encoding (key order kept), so `decode_attributes` returns exactly the upstream value.
-
-def encode_attributes(value) -> tuple[str, str]:
-    if isinstance(value, str):
-        return value, "text"
-    return json.dumps(value, ensure_ascii=False), "json"
-
-
-def decode_attributes(text: str, fmt: str):
-    """Inverse of the card's `dataset_attributes` encoding: the upstream string or dict."""
-    if fmt == "text":
-        return text
-    if fmt == "json":
-        return json.loads(text)
-    raise ValueError(f"unknown dataset_attributes_format {fmt!r}: expected 'text' or 'json'")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import random
 import threading
@@ -20,10 +21,15 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from dlcodegen.core.errors import ConfigurationError, ServiceError
+from dlcodegen.core.protocols import Completion
+from dlcodegen.core.text import API_KEY_ENV as ENV_API_KEY
+from dlcodegen.core.text import one_line, redact
 from dlcodegen.files import write_atomic
 
+logger = logging.getLogger(__name__)
+
 ENV_BASE_URL = "OPENAI_BASE_URL"
-ENV_API_KEY = "OPENAI_API_KEY"
 ENV_MODEL = "DLCODEGEN_MODEL"
 ENV_CACHE_DIR = "DLCODEGEN_CACHE_DIR"
 PLACEHOLDER_KEY = "not-needed"  # sent when no key is set: local servers need none, the openai client insists on one
@@ -33,15 +39,15 @@ _OVERRIDABLE = ("temperature", "top_p", "max_tokens")
 _MESSAGE_CHARS = 200  # how much of a server's error message goes into ours
 
 
-class LLMError(RuntimeError):
+class LLMError(ServiceError):
     """An LLM request failed. The message is one line and never contains the API key."""
 
 
-class LLMAuthError(LLMError):
+class LLMAuthError(LLMError, ConfigurationError):
     """The server rejected the API key (HTTP 401/403). Not retried."""
 
 
-class LLMNotConfigured(LLMError):
+class LLMNotConfigured(LLMError, ConfigurationError):
     """No model is configured."""
 
 
@@ -73,14 +79,6 @@ class LLMConfig:
                    cache_dir=None if no_cache else Path(cache_dir).expanduser(), **params)
 
 
-@dataclass
-class Completion:
-    text: str
-    usage: dict  # {"prompt_tokens": int, "completion_tokens": int}, zeros when the server gives none
-    cached: bool
-    elapsed: float  # seconds (about 0 for cache hits)
-
-
 def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
@@ -89,12 +87,6 @@ def default_cache_dir() -> Path:
     """`$XDG_CACHE_HOME/dlcodegen/llm`, by default `~/.cache/dlcodegen/llm`."""
     root = _env("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(root) / "dlcodegen" / "llm"
-
-
-def redact(text: str) -> str:
-    """Replace the current `$OPENAI_API_KEY` value (when set and at least 4 characters) with `***`."""
-    key = os.environ.get(ENV_API_KEY) or ""
-    return text.replace(key, "***") if len(key) >= 4 else text
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -161,9 +153,8 @@ class _Fatal(Exception):
         self.reason = reason
 
 
-def _one_line(text: str, limit: int = _MESSAGE_CHARS) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+def _brief(text: Any) -> str:
+    return one_line(text, _MESSAGE_CHARS)
 
 
 def _server_message(error: Any) -> str:
@@ -173,12 +164,12 @@ def _server_message(error: Any) -> str:
         inner = body.get("error", body)
         message = (inner.get("message") or inner.get("detail")) if isinstance(inner, dict) else inner
         if message:
-            return _one_line(message)
+            return _brief(message)
         if body.get("detail"):
-            return _one_line(body["detail"])
+            return _brief(body["detail"])
     if isinstance(body, str) and body.strip():
-        return _one_line(body)
-    return _one_line(getattr(error, "message", "") or type(error).__name__)
+        return _brief(body)
+    return _brief(getattr(error, "message", "") or type(error).__name__)
 
 
 def _retry_after(error: Any) -> float | None:
@@ -239,16 +230,18 @@ class ChatClient:
         An empty answer gives `text == ""`; it is not cached.
         """
         params = self._params(overrides)
-        key = cache_key(self.config, messages, params) if self.config.cache_dir else None
-        if key is not None and (hit := _cache_get(self.config.cache_dir, key)) is not None:
+        cache_dir = self.config.cache_dir
+        key = cache_key(self.config, messages, params) if cache_dir else None
+        if cache_dir and key and (hit := _cache_get(cache_dir, key)) is not None:
+            logger.debug("LLM answer from the cache (%s)", key[:12])
             if on_token is not None and hit["text"]:
                 on_token(hit["text"])
             return Completion(text=hit["text"], usage=hit["usage"], cached=True, elapsed=0.0)
         start = time.monotonic()
         text, usage = self._with_retries(messages, params, on_token)
         completion = Completion(text=text, usage=usage, cached=False, elapsed=time.monotonic() - start)
-        if key is not None and text:
-            _cache_put(self.config.cache_dir, key, text, usage)
+        if cache_dir and key and text:
+            _cache_put(cache_dir, key, text, usage)
         return completion
 
     def _params(self, overrides: dict) -> dict:
@@ -274,7 +267,10 @@ class ChatClient:
                     raise LLMError(self._failure(reason, attempt + 1)) from None
                 if attempt + 1 == tries:
                     raise LLMError(self._failure(failure.reason, tries)) from None
-                time.sleep(_sleep_for(attempt, self.config.backoff, failure.wait))
+                pause = _sleep_for(attempt, self.config.backoff, failure.wait)
+                logger.info("LLM request failed (%s); try %d of %d in %.1f s", redact(failure.reason), attempt + 2,
+                            tries, pause)
+                time.sleep(pause)
         raise AssertionError("unreachable")
 
     def _failure(self, reason: str, tries: int) -> str:
@@ -296,11 +292,11 @@ class ChatClient:
         except openai.APITimeoutError:
             raise _Retryable(f"timed out after {self.config.timeout:g} s") from None
         except openai.APIConnectionError as error:
-            raise _Retryable(f"connection failed ({_one_line(_cause(error))})") from None
+            raise _Retryable(f"connection failed ({_brief(_cause(error))})") from None
         except openai.APIStatusError as error:
             raise self._status_error(error) from None
         except openai.APIError as error:  # e.g. an error event inside a stream
-            raise _Fatal(_one_line(str(error))) from None
+            raise _Fatal(_brief(str(error))) from None
 
     def _status_error(self, error: Any) -> Exception:
         status = int(getattr(error, "status_code", 0) or 0)

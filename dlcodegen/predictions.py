@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterable
 
+from dlcodegen.core.errors import InputError, MissingError
+from dlcodegen.files import JsonLinesError, read_jsonl
 
-class PredictionFileError(ValueError):
+
+class PredictionFileError(InputError):
     """A predictions file is malformed or does not cover exactly the expected ids."""
 
 
+def ids_text(ids: list[int]) -> str:
+    """The first ten ids of a sorted list, for a one-line message."""
+    return ", ".join(map(str, ids[:10])) + (" ..." if len(ids) > 10 else "")
+
+
 def read_predictions(path: str | Path, field: str, expected_ids: Iterable[int]) -> dict[int, Any]:
-    """`{id: value}` for every expected id; one clear error for bad JSON, missing, duplicate or unknown ids."""
+    """`{id: value}` for every expected id; one clear error for bad JSON, missing, duplicate or unknown ids
+    (`MissingError` when there is no such file)."""
     path = Path(path)
     if not path.is_file():
-        raise PredictionFileError(f"{path}: no such file")
+        raise MissingError(f"{path}: no such file")
     expected = set(expected_ids)
     values: dict[int, Any] = {}
     first_line: dict[int, int] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise PredictionFileError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+    try:
+        for number, row in read_jsonl(path):
             if not isinstance(row, dict) or "id" not in row or field not in row:
                 raise PredictionFileError(f'{path}:{number}: each line must be an object with "id" and "{field}"')
             item_id = row["id"]
@@ -39,8 +41,11 @@ def read_predictions(path: str | Path, field: str, expected_ids: Iterable[int]) 
                 raise PredictionFileError(f"{path}:{number}: unknown id {item_id}; expected ids "
                                           f"{min(expected)}..{max(expected)}")
             values[item_id], first_line[item_id] = row[field], number
+    except JsonLinesError as error:
+        raise PredictionFileError(f"{path}:{error.number}: not valid JSON ({error.reason})") from None
+    except UnicodeDecodeError as error:
+        raise PredictionFileError(f"{path}: not UTF-8 text (invalid byte at offset {error.start})") from None
     missing = sorted(expected - set(values))
     if missing:
-        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
-        raise PredictionFileError(f"{path}: {len(missing)} id(s) missing: {shown}")
+        raise PredictionFileError(f"{path}: {len(missing)} id(s) missing: {ids_text(missing)}")
     return values

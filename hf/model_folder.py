@@ -9,14 +9,15 @@ from pathlib import Path
 import jinja2
 
 from dlcodegen.metrics.plan_metrics import METRIC_NAMES
-from dlcodegen.planning import plan, plan_pipeline
+from dlcodegen.core import errors, plan
+from dlcodegen.planning import plan_pipeline
 from dlcodegen.planning.plan_pipeline import REMOTE_TASK
 
 
 
 def add_pipeline_code(folder: Path) -> None:
-    """Copy the pipeline and its (standard-library only) plan parser, and declare the custom pipeline."""
-    for module in (plan_pipeline, plan):
+    """Copy the pipeline, its (standard-library only) plan parser and errors, and declare the custom pipeline."""
+    for module in (plan_pipeline, plan, errors):
         shutil.copyfile(module.__file__, folder / Path(module.__file__).name)
     config_path = folder / "config.json"
     config = json.loads(config_path.read_text())
@@ -73,7 +74,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from dlcodegen.data import load_local
     from dlcodegen.datasets_builder.export import ensure_built
-    from dlcodegen.planning.planners import NeuralPlanner, evaluate_planner
+    from dlcodegen.metrics.planner_eval import evaluate_planner
+    from dlcodegen.planning.planners import NeuralPlanner
 
     folder = Path(args.folder)
     info = json.loads((folder / INFO_FILE).read_text())["info"]

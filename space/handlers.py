@@ -18,7 +18,7 @@ import gradio as gr
 import pandas as pd
 
 import text
-from dlcodegen.errors import UserError
+from dlcodegen.core.errors import UserError
 from dlcodegen.generator.project import NOTEBOOK_FILE, PROJECT_FILE, write_project
 from dlcodegen.generator.setup import GeneratorSetup, build_generator
 from dlcodegen.generator.view import (ERROR, FINISHED_PHASE, SKIPPED, GenerationView, adherence_rows, plan_rows,
@@ -27,11 +27,8 @@ from dlcodegen.leaderboard.board import COLUMNS, display_rows, filter_rows
 from dlcodegen.leaderboard.service import Leaderboard, LeaderboardConfig
 from dlcodegen.leaderboard.store import SOURCES, StoreError
 from dlcodegen.leaderboard.submission import SubmissionError, escape_markdown
-from dlcodegen.llm import LLMError, LLMNotConfigured
-from dlcodegen.planning.plan import RequirementError
+from dlcodegen.llm import LLMNotConfigured
 from settings import SpaceSettings
-
-USER_ERRORS = (UserError, RequirementError, ValueError, LLMError)
 CODE_STAGES = ("template", "code1", "code2", "final")
 # display_rows escapes the submitter's text (method, backbone, contact) for Markdown: those columns render it.
 BOARD_DATATYPES = ["markdown" if key in ("method", "backbone", "contact") else "number" if key in (
@@ -88,11 +85,9 @@ def start_mirror(settings: SpaceSettings, log: Callable[[str], None] = print):
 
 def seed_board(state: SpaceState, log: Callable[[str], None] = print) -> int:
     """Seed a fresh store (the paper's sets and the baselines; about 2 minutes, once); entries added."""
-    if state.board.store.entries_path.exists():
-        return 0
-    log("seeding the leaderboard: scoring the paper's 10 generation sets and 3 baselines (about 2 minutes, once)")
-    added = state.board.seed(progress=True)
-    log(f"seeded {added} entries")
+    added = state.board.ensure_seeded(on_notice=log)
+    if added:
+        log(f"seeded {added} entries")
     return added
 
 
@@ -129,7 +124,7 @@ def generate(state: SpaceState, requirement, attributes, method, backend, temper
             yield generation_outputs(view, notices)
     except LLMNotConfigured:
         yield _failure(text.NO_MODEL)
-    except USER_ERRORS as error:
+    except UserError as error:
         yield _failure(escape_markdown(str(error)))
 
 
@@ -138,7 +133,7 @@ def _generator(state: SpaceState, method, backend, temperature, notice: Callable
     setup = GeneratorSetup(method=method or "dlcodegen", backend=backend or "offline", llm=llm,
                            data_path=state.board.config.data_path)
     generator, _ = build_generator(setup, planner=state.planner, pool=state.pool,
-                                   notice=lambda _: notice(text.OFFLINE_NOTICE))
+                                   notice=lambda message: notice(message[0].upper() + message[1:] + "."))
     return generator
 
 
@@ -197,16 +192,6 @@ def _rows(state: SpaceState, search="", sources=None, backbones=None) -> list[di
 def board_table(state: SpaceState, search="", sources=None, backbones=None) -> pd.DataFrame:
     """The board as the table shows it: every column of board.COLUMNS, user text escaped, the method linked."""
     return _table(_rows(state, search, sources, backbones))
-
-
-def bar_plot_frame(state: SpaceState, search="", sources=None, backbones=None) -> pd.DataFrame:
-    """CodeBLEU by entry ("method (backbone)"), best first."""
-    return _bar(_rows(state, search, sources, backbones))
-
-
-def scatter_frame(state: SpaceState, search="", sources=None, backbones=None) -> pd.DataFrame:
-    """CodeBLEU against mean output lines, one point per entry."""
-    return _scatter(_rows(state, search, sources, backbones))
 
 
 def board_view(state: SpaceState, search="", sources=None, backbones=None) -> tuple:

@@ -103,11 +103,9 @@ ADHERENCE_HEADERS = ["Field", "Adherence %"]
 
 STATUS_ICONS = {"running": "⏳", "finished": "✅", "failed": "❌"}
 ERROR_ICON = "❌"
-OFFLINE_NOTICE = "No LLM backend: the offline generator writes the project (method offline)."
 NO_MODEL = ("The openai backend is not configured on this Space: its owner sets DLCODEGEN_MODEL (and "
             "OPENAI_BASE_URL, OPENAI_API_KEY) in the Space's settings. Choose the offline backend meanwhile.")
 SKIPPED_PREFIX = "# skipped: "
-PENDING_TEXT = ""
 
 # Leaderboard tab
 SEARCH_LABEL = "Search (method, backbone, contact, hash)"

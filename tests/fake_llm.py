@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from dlcodegen.llm import Completion
+from dlcodegen.core.protocols import Completion
 
 
 @dataclass

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dlcodegen.planning.classify import (CONFIG_FILE, WEIGHTS_FILE, TextClassifier, TextClassifierConfig,
-                                         cv_splits, item_text, load_classifiers, select_config)
+from dlcodegen.planning.classify import (CONFIG_FILE, DEFAULT_FOLDER, WEIGHTS_FILE, TextClassifier,
+                                         TextClassifierConfig, cv_splits, item_text, load_classifiers, select_config)
 
-SHIPPED = Path(__file__).resolve().parent.parent / "models" / "plan-classifiers"
+SHIPPED = Path(__file__).resolve().parent.parent / "dlcodegen" / "planning" / "plan_classifiers"
 
 TINY = [
     ("Classify photos of cats and dogs", "images of pets in jpg", "Image Classification"),
@@ -117,7 +117,7 @@ def test_cv_splits_keep_singleton_labels():
 @pytest.fixture(scope="module")
 def shipped():
     if not (SHIPPED / "task_category" / CONFIG_FILE).is_file():
-        pytest.fail(f"{SHIPPED} is missing: python training/classifiers.py")
+        pytest.fail(f"{SHIPPED} is missing: python -m dlcodegen.training.classifiers")
     return load_classifiers(SHIPPED)
 
 
@@ -131,6 +131,10 @@ def shipped():
 ])
 def test_shipped_category_classifier(shipped, requirement, category):
     assert shipped["task_category"].predict_one(requirement) == category
+
+
+def test_the_default_folder_is_the_shipped_one():
+    assert DEFAULT_FOLDER == SHIPPED  # inside the package, so a wheel ships it (tests/test_packaging.py)
 
 
 def test_shipped_classifiers_are_complete_and_small(shipped):

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from llm_stub import StubLLMServer
@@ -18,7 +17,7 @@ from dlcodegen.generator.bench import meta_path, run_bench
 from dlcodegen.generator.pool import load_pool
 from dlcodegen.generator.run import Generator, GeneratorConfig
 from dlcodegen.llm import LLMConfig, make_client
-from dlcodegen.planning.plan import Plan
+from dlcodegen.core.plan import Plan
 from dlcodegen.planning.planners import load_planner
 
 REQUIREMENT = "Classify chest X-ray images as pneumonia or normal with a convolutional network."
@@ -124,7 +123,7 @@ def test_bench_offline_resumes_and_writes_what_eval_accepts(built_datasets, tmp_
         handle.write('{"id": 7, "code": "trunc')
     assert run_cli("bench", *common) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert sorted(row["id"] for row in rows) == list(range(46)) and all(set(row) == {"id", "code"} for row in rows)
+    assert sorted(row["id"] for row in rows) == list(range(46)) and all(set(row) == {"id", "code", "plan"} for row in rows)
     printed = capsys.readouterr().out
     assert "46/46 items" in printed and "(41 generated now)" in printed and "CodeBLEU (normalize=dlcodegen)" in printed
     meta = json.loads(meta_path(out).read_text())

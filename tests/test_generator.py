@@ -8,13 +8,15 @@ import time
 import pytest
 from fake_llm import FakeChatClient
 
-from dlcodegen.generator.cluster_cot import ClusterCoT
+from dlcodegen.core.events import STAGE_DONE, RunFinished, StageDelta, StageStarted
+from dlcodegen.generator.cluster_cot import ClusterCoT, ClusterCoTSource
 from dlcodegen.generator.methods import METHOD_NAMES, METHODS
-from dlcodegen.generator.pool import Sample
+from dlcodegen.core.items import Sample
 from dlcodegen.generator.project import write_project
-from dlcodegen.generator.run import GenerationError, Generator, GeneratorConfig
-from dlcodegen.planning.plan import Plan, RequirementError
-from dlcodegen.planning.planners import PlanPrediction
+from dlcodegen.core.results import GenerationError
+from dlcodegen.generator.run import Generator, GeneratorConfig
+from dlcodegen.core.plan import Plan, RequirementError
+from dlcodegen.core.protocols import PlanPrediction
 
 CATEGORIES = ["Image Classification"] * 4 + ["Text Classification"] * 3 + ["Time Series Forecasting"]
 
@@ -46,11 +48,11 @@ class FakePlanner:
         return PlanPrediction(plan, plan.to_json())
 
 
-def make_generator(method: str, client=None, **config) -> Generator:
-    generator = Generator(FakePlanner(), POOL, client, GeneratorConfig(method=method, **config))
-    generator._cluster_cot = ClusterCoT([{"user_requirement": requirement(i), "dataset_attributes": "",
-                                          "task_category": category} for i, category in enumerate(CATEGORIES)])
-    return generator
+def make_generator(method: str, client=None, verifier=None, **config) -> Generator:
+    demonstrations = ClusterCoT([{"user_requirement": requirement(i), "dataset_attributes": "",
+                                  "task_category": category} for i, category in enumerate(CATEGORIES)])
+    return Generator(FakePlanner(), POOL, client, GeneratorConfig(method=method, **config), verifier=verifier,
+                     cluster_cot=ClusterCoTSource(demonstrations=demonstrations))
 
 
 EXPECTED_STAGES = {
@@ -160,10 +162,21 @@ def test_random_sibling_is_seeded_and_never_the_item():
     assert again == make_generator("random-sibling", seed=4).generate(requirement(3), item_id=3).code
 
 
+def _kind(event) -> tuple[str, str]:
+    """(stage, start|delta|done) of a stage event, ("run", "finished") for the last one."""
+    if isinstance(event, StageStarted):
+        return event.stage, "start"
+    if isinstance(event, StageDelta):
+        return event.stage, "delta"
+    if isinstance(event, STAGE_DONE):
+        return event.stage, "done"
+    return "run", "finished"
+
+
 def test_events_stream_stage_by_stage_with_deltas():
     events = list(make_generator("dlcodegen", FakeChatClient()).run(requirement(1), item_id=1))
-    kinds = [(event.stage, event.kind) for event in events]
-    assert kinds[0] == ("plan", "start") and kinds[-1] == ("done", "done")
+    kinds = [_kind(event) for event in events]
+    assert kinds[0] == ("plan", "start") and isinstance(events[-1], RunFinished)
     assert ("final", "delta") in kinds
     assert [e.elapsed for e in events] == sorted(e.elapsed for e in events)
     done = [stage for stage, kind in kinds if kind == "done"]
@@ -217,8 +230,7 @@ def test_repair_round_feeds_the_failed_level_back_and_keeps_every_round():
                    FakeCheck("train_step")])
     client = FakeChatClient(answer=lambda prompt: "```python\nfixed = True\n```" if "failed at level" in prompt
                             else "```python\nbroken = True\n```")
-    generator = make_generator("direct", client, repair=2)
-    generator.verifier = lambda code: next(checks)
+    generator = make_generator("direct", client, verifier=lambda code: next(checks), repair=2)
     result = generator.generate(requirement(1), item_id=1)
     assert result.code == "fixed = True"
     stages = [record.stage for record in result.records]
@@ -232,11 +244,11 @@ def test_repair_round_feeds_the_failed_level_back_and_keeps_every_round():
 
 def test_repair_stops_after_n_rounds_and_methods_without_llm_are_not_repaired():
     client = FakeChatClient()
-    generator = make_generator("direct", client, repair=2)
-    generator.verifier = lambda code: FakeCheck("parse", "imports", "ModuleNotFoundError: No module named 'x'")
+    generator = make_generator("direct", client, verifier=lambda code: FakeCheck(
+        "parse", "imports", "ModuleNotFoundError: No module named 'x'"), repair=2)
     result = generator.generate(requirement(1), item_id=1)
     assert [r.stage for r in result.records] == ["final", "verify1", "repair1", "verify2", "repair2", "verify3"]
     assert len(client.calls) == 3
-    offline = make_generator("retrieval-only", repair=2)
-    offline.verifier = lambda code: pytest.fail("methods without an LLM are not repaired")
+    offline = make_generator("retrieval-only", verifier=lambda code: pytest.fail(
+        "methods without an LLM are not repaired"), repair=2)
     offline.generate(requirement(1), item_id=1)

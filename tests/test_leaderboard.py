@@ -125,7 +125,8 @@ def test_item_too_large():
 
 def test_good_rows_accepted_with_bench_keys_and_blank_lines():
     rows = [{"id": 3, "code": "c = 3\n", "verify": "train_step", "verify_before_repair": "build"},
-            {"id": 1, "code": "a = 1\n", "verify": None}, {"id": 2, "code": "", "verify": "import"}]
+            {"id": 1, "code": "a = 1\n", "verify": None, "plan": {"Task Category": "Image Classification"}},
+            {"id": 2, "code": "", "verify": "import"}]
     data = b"\n" + jsonl(rows) + b"\n   \n"
     assert parse_codes(data, IDS) == {1: "a = 1\n", 2: "", 3: "c = 3\n"}
     # CRLF line ends are fine too
@@ -285,6 +286,33 @@ def test_link_cannot_inject_a_second_markdown_link():
     shown = display_rows(row)[0]["method"]
     rendered = MarkdownIt().renderInline(shown)
     assert rendered.count("<a ") == 1 and "evil.example" not in rendered.split("</a>", 1)[1], rendered
+
+
+def test_errors_derive_from_the_package_error_classes(tmp_path):
+    from dlcodegen.core.errors import InputError, MissingError, ServiceError, UserError
+    from dlcodegen.leaderboard.store import CorruptStoreError
+
+    assert issubclass(SubmissionError, InputError) and issubclass(StoreError, ServiceError)
+    assert issubclass(CorruptStoreError, StoreError) and issubclass(CorruptStoreError, InputError)
+    with pytest.raises(SubmissionError) as info:
+        open_board(tmp_path / "board", tmp_path).validate_file(tmp_path / "absent.jsonl", "M", "B")
+    assert isinstance(info.value, MissingError) and isinstance(info.value, UserError)
+
+
+@pytest.mark.parametrize("line, fragment", [(b"{not json\n", "line 2: not valid JSON"),
+                                            (b"[1, 2]\n", "line 2 is not an entry")])
+def test_a_corrupt_entry_line_is_a_one_line_store_error(tmp_path, line, fragment):
+    from dlcodegen.leaderboard.store import CorruptStoreError
+
+    store = LeaderboardStore(tmp_path / "board")
+    codes = {1: "a"}
+    store.append(make_entry(codes), codes)
+    with open(store.entries_path, "ab") as handle:
+        handle.write(line)
+    with pytest.raises(CorruptStoreError) as info:
+        store.entries()
+    message = one_line(str(info.value))
+    assert fragment in message and str(store.entries_path) in message
 
 
 def test_check_integrity_reports_a_line_that_is_not_an_object(tmp_path):
@@ -554,9 +582,9 @@ def test_scorer_matches_score_codebleu(scorer, generations, dlcodegen_scores):
     assert sorted(codes) == sorted(scorer.ids) and len(codes) == 46
     reference = score_codebleu([codes[item.id] for item in scorer.items], [item.reference for item in scorer.items],
                                normalize_mode="dlcodegen")
-    assert abs(dlcodegen_scores["codebleu"] - 100 * reference["codebleu"]) < 0.1
-    assert abs(dlcodegen_scores["ngram"] - 100 * reference["ngram_match_score"]) < 0.1
-    assert abs(dlcodegen_scores["syntax"] - 100 * reference["syntax_match_score"]) < 0.1
+    assert abs(dlcodegen_scores["codebleu"] - reference["codebleu"]) < 0.1
+    assert abs(dlcodegen_scores["ngram"] - reference["ngram_match_score"]) < 0.1
+    assert abs(dlcodegen_scores["syntax"] - reference["syntax_match_score"]) < 0.1
     for name in ("codebleu", "ngram", "weighted_ngram", "syntax", "dataflow", "adherence"):
         assert 0.0 <= dlcodegen_scores[name] <= 100.0, name
     assert 0.0 < dlcodegen_scores["codebleu"] < 100.0
@@ -677,7 +705,7 @@ def test_rescore_scores_stale_entries_again_from_their_stored_code(tmp_path, bui
     (entry,) = board.store.current()
     assert entry.scorer == SCORER_VERSION and (entry.method, entry.date) == (stale.method, stale.date)
     assert entry.scores == {**scorer.score(codes), "paper_codebleu": 12.5}
-    assert entry.notes[-1].startswith(f"rescored ") and "(was unversioned)" in entry.notes[-1]
+    assert entry.notes[-1].startswith("rescored ") and "(was unversioned)" in entry.notes[-1]
     (row,) = board.rows()
     assert row["codebleu"] == entry.scores["codebleu"] != 99.0
     assert board.store.check_integrity() == []
@@ -702,6 +730,22 @@ def test_invalid_submission_leaves_the_store_untouched(seeded_board, built_datas
     one_line(str(info.value))
     assert store_files(seeded_board) == before
     assert board._scorer is None
+
+
+def test_ensure_seeded_seeds_a_fresh_store_once_with_one_notice(tmp_path, seeded_board, built_datasets,
+                                                                 monkeypatch):
+    from dlcodegen.leaderboard.service import Leaderboard
+
+    notices, seeded = [], []
+    monkeypatch.setattr(Leaderboard, "seed", lambda self, progress=True: seeded.append(progress) or 13)
+    assert open_board(seeded_board, built_datasets).ensure_seeded(notices.append) == 0
+    assert notices == [] and seeded == []
+    fresh = open_board(tmp_path / "fresh", built_datasets)
+    assert not fresh.seeded
+    assert fresh.ensure_seeded(notices.append, progress=False) == 13
+    assert seeded == [False] and len(notices) == 1
+    assert one_line(notices[0]).startswith(f"seeding a fresh leaderboard in {tmp_path / 'fresh'}")
+    assert fresh.ensure_seeded() == 13 and seeded == [False, True]  # no notice asked for; nothing written here
 
 
 def test_submit_file_checks_the_size_before_reading(tmp_path, seeded_board, built_datasets, monkeypatch):

@@ -9,10 +9,10 @@ import pytest
 
 from dlcodegen.cli import main as cli_main
 from dlcodegen.planning.layers import resolve_layer
-from dlcodegen.generator.offline import project_spec, write_offline_project
+from dlcodegen.generator.offline import project_spec, render_project
 from dlcodegen.metrics.adherence import plan_adherence
-from dlcodegen.planning.code_plan import plan_from_code
-from dlcodegen.planning.plan import Plan
+from dlcodegen.analysis import plan_from_code
+from dlcodegen.core.plan import Plan
 
 PLANS = {
     "image": Plan(task_category="Image Classification", input="Images of shape (64, 64, 3)", output="4 classes",
@@ -42,7 +42,7 @@ def test_paper_normalisation_keeps_every_function_body(kind):
     hide the code that follows it."""
     from dlcodegen.metrics.normalize import normalize
 
-    code = write_offline_project(f"A {PLANS[kind].task_category.lower()} project.", PLANS[kind])
+    code = offline_project(f"A {PLANS[kind].task_category.lower()} project.", PLANS[kind])
     normalized = normalize(code, "dlcodegen").text
     for statement in ("def build_model", "model.compile", "def train", "model.fit", "def evaluate", "def main"):
         assert statement.replace(".", " . ") in normalized or statement in normalized, statement
@@ -52,7 +52,7 @@ def test_paper_normalisation_keeps_every_function_body(kind):
 @pytest.mark.parametrize("kind", PLANS)
 def test_project_parses_and_its_extracted_plan_is_the_plan(kind):
     plan = PLANS[kind]
-    code = write_offline_project(f"A {plan.task_category.lower()} project.", plan)
+    code = offline_project(f"A {plan.task_category.lower()} project.", plan)
     module = ast.parse(code)
     functions = {node.name for node in module.body if isinstance(node, ast.FunctionDef)}
     assert {"load_data", "build_model", "train", "evaluate", "main"} <= functions
@@ -61,6 +61,10 @@ def test_project_parses_and_its_extracted_plan_is_the_plan(kind):
     extracted = plan_from_code(code, plan.task_category)
     for name in ("optimizer", "learning_rate", "batch_size", "epochs"):
         assert str(getattr(extracted, name)).lower() == str(getattr(plan, name)).lower()
+
+
+def offline_project(requirement, plan, sample=None):
+    return render_project(project_spec(requirement, plan, sample))
 
 
 def test_input_shape_and_kind_come_from_the_plan():
@@ -93,7 +97,7 @@ def test_offline_projects_reach_train_step():
     from dlcodegen.verify import VerifyConfig, verify_code
 
     for kind in ("image", "text"):
-        code = write_offline_project("A project.", PLANS[kind])
+        code = offline_project("A project.", PLANS[kind])
         outcome = verify_code(code, VerifyConfig(timeout=120))
         assert outcome.passed, (kind, outcome.as_dict())
 
@@ -111,7 +115,7 @@ def test_bench_verify_reports_levels_and_adherence(built_datasets, tmp_path, cap
 
 def test_verify_command_exit_codes(tmp_path, capsys):
     good = tmp_path / "project.py"
-    good.write_text(write_offline_project("A tabular regression project.", PLANS["tabular"]))
+    good.write_text(offline_project("A tabular regression project.", PLANS["tabular"]))
     assert cli_main(["verify", str(good), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["level"] == "train_step"
     broken = tmp_path / "broken.py"

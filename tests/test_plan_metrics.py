@@ -6,7 +6,9 @@ import evaluate
 import pytest
 
 from dlcodegen.cli import main as cli_main
-from dlcodegen.metrics.plan_metrics import compute_plan_metrics, layers_distance, levenshtein, normalize_label
+from dlcodegen.core.distance import layers_distance, levenshtein
+from dlcodegen.core.plan import normalize_label
+from dlcodegen.metrics.plan_metrics import compute_plan_metrics
 
 
 def plan(category="Image Classification", inp="(None, 32, 32, 3) images", out="(None, 10) probabilities",

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from dlcodegen.planning.plan import Plan, PlanParseError, format_plan_prompt, parse_json_object
+from dlcodegen.core.plan import Plan, PlanParseError, format_plan_prompt, parse_json_object
 
 
 @pytest.fixture(scope="module")

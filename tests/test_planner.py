@@ -154,7 +154,7 @@ def test_prompt_tokens_are_a_prefix_of_the_training_sequence(tiny_planner, pland
     """Generation starts exactly where training's completion started (no BPE merge across the boundary)."""
     from transformers import AutoTokenizer
 
-    from dlcodegen.planning.plan import Plan, model_prompt
+    from dlcodegen.core.plan import Plan, model_prompt
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_planner)
     for row in list(plandata["validation"])[:20]:
@@ -183,8 +183,9 @@ def test_hybrid_planner_takes_only_the_chosen_fields_from_the_model(tiny_planner
 
 
 def test_hybrid_fields_are_the_ones_the_model_wins_on_validation(tmp_path):
-    from dlcodegen.errors import UserError
-    from dlcodegen.planning.planners import better_fields, hybrid_fields, write_hybrid_choice
+    from dlcodegen.core.errors import UserError
+    from dlcodegen.metrics.planner_eval import better_fields, write_hybrid_choice
+    from dlcodegen.planning.planners import hybrid_fields
 
     retrieval = {"input_bleu": 16.0, "category_em": 85.0, "batch_size_mae": 141.0, "epochs_mae": 100.0,
                  "metric_em": None}

@@ -10,7 +10,7 @@ import pytest
 
 from dlcodegen.generator.pool import (MAX_SAMPLE_BYTES, POOL_DIR_ENV, Sample, add_sample, load_pool, pool_dir,
                                       user_samples)
-from dlcodegen.planning.plan import Plan, RequirementError
+from dlcodegen.core.plan import Plan, RequirementError
 
 CODE = '''import tensorflow as tf
 model = tf.keras.Sequential([

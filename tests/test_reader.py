@@ -2,7 +2,7 @@
 
 import pytest
 
-from dlcodegen.planning.reader import ItemFacts, adapt, attributes_text, read_facts
+from dlcodegen.planning.reader import ItemFacts, adapt, flat_attributes, read_facts
 
 
 @pytest.mark.parametrize("requirement, attributes, expected", [
@@ -28,11 +28,11 @@ def test_read_facts_per_task_category(requirement, attributes, expected):
 
 
 def test_attributes_text_flattens_json_objects_and_keeps_plain_text():
-    assert attributes_text('{"a": "x", "labels": ["cat", "dog"]}') == "a: x. labels: cat, dog"
-    assert attributes_text({"a": 1}) == "a: 1"
-    assert attributes_text("plain {text}") == "plain {text}"
-    assert attributes_text('{"not json') == '{"not json'
-    assert attributes_text(None) == ""
+    assert flat_attributes('{"a": "x", "labels": ["cat", "dog"]}') == "a: x. labels: cat, dog"
+    assert flat_attributes({"a": 1}) == "a: 1"
+    assert flat_attributes("plain {text}") == "plain {text}"
+    assert flat_attributes('{"not json') == '{"not json'
+    assert flat_attributes(None) == ""
 
 
 def test_adapt_writes_the_item_facts_into_the_neighbours_wording():

@@ -44,5 +44,6 @@ def test_remote_code_form_returns_a_plan(tmp_path):
 def test_committed_folder_carries_the_current_parser_and_pipeline():
     """The folder's copies must match the package (refresh with hf.model_folder.add_pipeline_code)."""
     repo = MODEL.parent.parent
-    assert (MODEL / "plan.py").read_text() == (repo / "dlcodegen" / "planning" / "plan.py").read_text()
+    assert (MODEL / "plan.py").read_text() == (repo / "dlcodegen" / "core" / "plan.py").read_text()
+    assert (MODEL / "errors.py").read_text() == (repo / "dlcodegen" / "core" / "errors.py").read_text()
     assert (MODEL / "plan_pipeline.py").read_text() == (repo / "dlcodegen" / "planning" / "plan_pipeline.py").read_text()

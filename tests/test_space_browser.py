@@ -110,7 +110,7 @@ def test_generate_offline_shows_every_stage(page, codeeval, app):
     page.shots.take(page, "generated")
     status = page.locator("#gen-status").inner_text()
     assert status.startswith(FINISHED), status
-    assert "offline:" in status and "0 LLM call(s)" in status and "No LLM backend" in status
+    assert "offline:" in status and "0 LLM call(s)" in status and "No LLM configured" in status
 
     plan = {row[0]: row[1] for row in table_rows(page, "plan-table")}  # the stages the offline method runs
     assert {"task category", "layers", "optimizer", "loss function", "epochs"} <= set(plan), plan

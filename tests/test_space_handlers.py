@@ -14,13 +14,15 @@ import pytest
 from fake_llm import FakeChatClient
 from leaderboard_helpers import write_unversioned_line
 
-from dlcodegen.generator.pool import Sample
+from dlcodegen.core.events import RunFinished, StageDelta, StageStarted
+from dlcodegen.core.items import Sample
 from dlcodegen.generator.run import Generator, GeneratorConfig
 from dlcodegen.generator.view import (DONE, ERROR, SKIPPED, adherence_rows, plan_rows, retrieved_rows,
                                       stream_views)
-from dlcodegen.llm import Completion, LLMConfig
-from dlcodegen.planning.plan import Plan
-from dlcodegen.planning.planners import PlanPrediction
+from dlcodegen.core.protocols import Completion
+from dlcodegen.llm import LLMConfig
+from dlcodegen.core.plan import Plan
+from dlcodegen.core.protocols import PlanPrediction
 
 SPACE_DIR = Path(__file__).resolve().parent.parent / "space"
 sys.path.insert(0, str(SPACE_DIR))
@@ -101,14 +103,14 @@ def test_streamed_text_refreshes_the_view_at_most_about_8_times_a_second():
     received = []
     for view in stream_views(fake_generator("direct", SlowStreamClient(chunks=60, pause=0.01)), REQUIREMENT):
         received.append((time.monotonic(), view))
-    deltas = [(at, view) for at, view in received if view.last_event[1] == "delta"]
+    deltas = [(at, view) for at, view in received if isinstance(view.last_event, StageDelta)]
     streaming = received[-1][0] - received[0][0]  # 60 deltas over at least 0.6 s
     assert 2 <= len(deltas) <= streaming * 8 + 1
     gaps = [later[0] - earlier[0] for earlier, later in zip(deltas, deltas[1:])]
     assert min(gaps) >= 0.1
     assert 0 < len(deltas[-1][1].text("final")) < len(received[-1][1].text("final")) + 20
-    kinds = [view.last_event[1] for _, view in received]
-    assert kinds[0] == "start" and kinds[-1] == "done"
+    kinds = [type(view.last_event) for _, view in received]
+    assert kinds[0] is StageStarted and kinds[-1] is RunFinished
 
 
 def test_a_failed_stage_keeps_the_earlier_ones_and_says_which_and_why():
@@ -264,10 +266,10 @@ def test_board_table_filters_and_plot_frames(state):
     assert len(handlers.board_table(state, sources=["baseline"])) == 3
     assert set(handlers.board_table(state, search="dlcodegen")["Method"]) == {"DLCodeGen"}
     assert len(handlers.board_table(state, backbones=["GPT-4o-mini"])) == 5
-    bar = handlers.bar_plot_frame(state)
+    _, bar, _ = handlers.board_view(state)
     assert list(bar.columns) == ["Entry", "CodeBLEU", "Source"] and bar["CodeBLEU"].is_monotonic_decreasing
     assert "offline (none)" in set(bar["Entry"])
-    scatter = handlers.scatter_frame(state, sources=["paper"])
+    _, _, scatter = handlers.board_view(state, sources=["paper"])
     assert list(scatter.columns) == ["Mean lines", "CodeBLEU", "Source", "Entry"] and set(scatter["Source"]) == {
         "paper"}
     assert handlers.backbone_choices(state) == ["DeepSeek-V2.5", "GPT-4o-mini", "none"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from dlcodegen.planning.plan import Plan, model_prompt
-from dlcodegen.planning.plan_pipeline import (NO_ITEM, Choose, Generate, StructuredDecoder, as_number, as_text,
+from dlcodegen.core.plan import Plan, model_prompt
+from dlcodegen.planning.plan_pipeline import (NO_ITEM, Choose, StructuredDecoder, as_number, as_text,
                                               decode_string, find_string_end, plan_program, scan_item, scan_value)
 
 REPO = Path(__file__).resolve().parent.parent

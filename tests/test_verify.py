@@ -275,3 +275,39 @@ def test_config_and_result_shapes():
                                 "seconds": 1.5, "notes": ["note"], "passed": False}
     assert LEVELS == ("parse", "imports", "model_built", "train_step")
     assert "pip install" in TF_MISSING and "\n" not in TF_MISSING
+
+
+def test_the_parent_reads_a_child_that_died_before_answering(tmp_path):
+    """How the parent words a child that wrote no final answer: by the limit or the signal that stopped it."""
+    import signal
+
+    from dlcodegen.verify.protocol import ChildReport
+    from dlcodegen.verify.result import ChildExit, outcome
+
+    assert ChildReport.read(str(tmp_path)) == ChildReport()  # no report at all
+    (tmp_path / "result.json").write_text("{not json")
+    assert ChildReport.read(str(tmp_path)) == ChildReport()
+    ChildReport(level="imports", attempting="model_built", notes=["a note"]).write(str(tmp_path))
+    report = ChildReport.read(str(tmp_path))
+    config = VerifyConfig(timeout=3, memory_mb=512)
+
+    def ended(status=0, cpu=0.0, timed_out=False, stderr=""):
+        return outcome(report, ChildExit(status, cpu, timed_out, stderr), config, ["network: allowed"], 1.0)
+
+    assert ended(timed_out=True).error == "timed out after 3 s"
+    assert ended(-signal.SIGXCPU).notes[-1] == "stopped at the CPU-time limit"
+    assert ended(-signal.SIGSEGV).error == "stopped: exceeded the memory limit of 512 MB"
+    assert ended(1, stderr="terminate called after throwing an instance of 'std::bad_alloc'").error == \
+        "stopped: exceeded the memory limit of 512 MB"
+    died = ended(3, stderr="\nFatal Python error: something\n")
+    assert (died.level, died.failed, died.notes) == ("imports", "model_built", ["network: allowed", "a note"])
+    assert died.error == ("the project ended the interpreter before verify finished (exit status 3): "
+                          "Fatal Python error: something")
+
+
+def test_verify_input_errors_are_user_errors():
+    from dlcodegen.core.errors import InputError, UserError
+
+    assert issubclass(VerifyInputError, InputError) and issubclass(VerifyInputError, UserError)
+    with pytest.raises(InputError):
+        VerifyConfig(timeout=-1)

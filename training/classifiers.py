@@ -6,10 +6,13 @@ no pickle) with a model card (README.md: data, grid, CV table, chosen config). T
 held out: the config is chosen by CV on train only, fitted on train, and scored on validation. The test split is
 never read.
 
-    python training/classifiers.py                                  # all four fields -> models/plan-classifiers
-    python training/classifiers.py --fields task_category --grid small --output_dir runs/classifiers
+    python -m dlcodegen.training.classifiers       # all four fields -> dlcodegen/planning/plan_classifiers (shipped)
+    python -m dlcodegen.training.classifiers --fields task_category --grid small --output_dir runs/classifiers
     # classifiers that never saw validation, to score a planner on it
-    python training/classifiers.py --fit_splits train --output_dir runs/plan-classifiers-train
+    python -m dlcodegen.training.classifiers --fit_splits train --output_dir runs/plan-classifiers-train
+
+Run it as a module, from the repository root: it imports its sibling `sft` (installed as `dlcodegen.training`), so
+`python training/classifiers.py` cannot resolve that import.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ class ClassifierArguments:
                 "folder is missing)"})
     fields: list[str] = field(default_factory=lambda: list(DEFAULT_FIELDS), metadata={
         "help": "plan fields to train a classifier for"})
-    output_dir: str = field(default="models/plan-classifiers", metadata={"help": "one sub-folder per field"})
+    output_dir: str = field(default="dlcodegen/planning/plan_classifiers", metadata={
+        "help": "one sub-folder per field (the default is the folder the package ships, `classify.DEFAULT_FOLDER`)"})
     fit_splits: list[str] = field(default_factory=lambda: ["train", "validation"], metadata={
         "help": "DLPlanData splits to cross-validate and fit on ('train', 'validation'; never 'test')"})
     grid: str = field(default="default", metadata={
@@ -143,7 +147,7 @@ vectors, int8 weights with one scale per class, float32 biases). No pickle.
 
 {cv_table_markdown(table)}
 
-Reproduce: `python training/classifiers.py --fields {name} --fit_splits {' '.join(splits.split(' + '))} --grid {info['grid']} --folds {info['folds']} --seed {info['seed']} --max_mb {info['max_mb']:g} --tolerance {info['tolerance']:g}`
+Reproduce: `python -m dlcodegen.training.classifiers --fields {name} --fit_splits {' '.join(splits.split(' + '))} --grid {info['grid']} --folds {info['folds']} --seed {info['seed']} --max_mb {info['max_mb']:g} --tolerance {info['tolerance']:g}`
 """
 
 
@@ -169,9 +173,10 @@ def summary_card(results: dict, args: ClassifierArguments) -> str:
 def main(args: ClassifierArguments) -> dict:
     from pathlib import Path
 
-    from dlcodegen.metrics.plan_metrics import normalize_label
+    from dlcodegen.core.plan import normalize_label
     from dlcodegen.planning.classify import GROUP_THRESHOLD, TextClassifier, field_texts_labels, select_config
-    from dlcodegen.training.sft import load_plandata
+
+    from .sft import load_plandata
 
     unknown = sorted(set(args.fields) - set(DEFAULT_FIELDS))
     if unknown:
@@ -239,5 +244,7 @@ def main(args: ClassifierArguments) -> dict:
 
 
 if __name__ == "__main__":
+    if not __package__:
+        raise SystemExit("error: run it as a module: python -m dlcodegen.training.classifiers")
     (arguments,) = make_parser().parse_args_into_dataclasses()
     main(arguments)

@@ -63,7 +63,7 @@ def load_plandata(name: str):
 
 def to_prompt_completion(raw):
     """Prompt/completion pairs (completion: canonical plan JSON, closing the record)."""
-    from dlcodegen.planning.plan import Plan, model_prompt
+    from dlcodegen.core.plan import Plan, model_prompt
 
     def to_pair(row):
         return {"prompt": model_prompt(row["prompt_text"]),
@@ -147,7 +147,8 @@ def main(script_args: PlannerArguments, training_args, model_args) -> dict:
 
     metrics = {}
     if script_args.test_samples:
-        from dlcodegen.planning.planners import NeuralPlanner, evaluate_planner
+        from dlcodegen.metrics.planner_eval import evaluate_planner
+        from dlcodegen.planning.planners import NeuralPlanner
 
         planner = NeuralPlanner(training_args.output_dir, num_beams=script_args.test_num_beams)
         metrics = evaluate_planner(planner, raw["test"], limit=script_args.test_samples)

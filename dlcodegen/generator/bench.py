@@ -1,15 +1,17 @@
 """`dlcodegen bench`: one method over every DLCodeEval item, resumable, written as the leaderboard's input.
 
-The output is JSON Lines of `{"id": int, "code": str}` (plus `"verify"`, the level reached, with `--verify`, and
-`"verify_before_repair"` when a repair round ran), one row per finished item, appended (and flushed) as each
-finishes, so an interrupted run loses nothing and a rerun does only what is missing. Failed items (after the LLM
-client's retries) are listed in the sidecar `<out>.meta.json` and retried by the next run. The sidecar also holds
-the method, backend, model, parameters, date and package version; never a key.
+The output is JSON Lines of `{"id": int, "code": str}` (plus `"plan"`, the plan the code is judged against: the plan
+it was generated from, or for a method that makes none the planner's, predicted once by the run; `"verify"`, the level reached, with `--verify`; and `"verify_before_repair"` when a repair round
+ran), one row per finished item, appended (and flushed) as each finishes, so an interrupted run loses nothing and a
+rerun does only what is missing. Failed items (after the LLM client's retries) are listed in the sidecar
+`<out>.meta.json` and retried by the next run. The sidecar also holds the method, backend, model, parameters, date
+and package version; never a key.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -17,8 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dlcodegen.files import write_atomic
-from dlcodegen.generator.run import GenerationError, Generator
+from dlcodegen.core.errors import InputError
+from dlcodegen.core.plan import Plan
+from dlcodegen.core.protocols import Planner, Verifier
+from dlcodegen.core.results import GenerationError
+from dlcodegen.files import JsonLinesError, iter_jsonl, jsonl_text, write_atomic
+from dlcodegen.generator.run import Generator
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,39 +36,44 @@ class BenchSummary:
     failed: dict[int, str] = field(default_factory=dict)
     generated_now: int = 0
 
-    def codes(self) -> dict[int, str]:
-        return {item_id: row["code"] for item_id, row in self.done.items()}
-
 
 def meta_path(out: str | Path) -> Path:
     out = Path(out)
     return out.with_name(out.stem + ".meta.json")
 
 
+class _NotARow(Exception):
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
+
+
+def _row_id(row, number: int) -> int:
+    try:
+        if isinstance(row, dict) and isinstance(row["code"], str):
+            return int(row["id"])
+    except (KeyError, TypeError, ValueError):
+        pass
+    raise _NotARow(number)
+
+
 def read_done(out: Path) -> dict[int, dict]:
     """Finished rows of an earlier run; a last line cut by an interruption is dropped (and rewritten away)."""
     if not out.is_file():
         return {}
+    text = out.read_text(encoding="utf-8")
+    last = max((number for number, line in enumerate(text.split("\n"), start=1) if line.strip()), default=0)
     done: dict[int, dict] = {}
-    lines = out.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            if not isinstance(row["code"], str):
-                raise TypeError
-            done[int(row["id"])] = row
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            if number == len(lines):  # the write that was interrupted
-                _rewrite(out, done)
-                break
-            raise ValueError(f"{out}:{number}: not a bench row; pass another --out or delete the file") from None
+    try:
+        for number, row in iter_jsonl(text):
+            done[_row_id(row, number)] = row
+    except (JsonLinesError, _NotARow) as error:
+        if error.number != last:
+            raise InputError(f"{out}:{error.number}: not a bench row; pass another --out or delete the file") \
+                from None
+        logger.info("%s: dropped the last line, cut by an interrupted write", out)
+        write_atomic(out, jsonl_text(done.values()))
     return done
-
-
-def _rewrite(out: Path, done: dict[int, dict]) -> None:
-    write_atomic(out, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in done.values()))
 
 
 def check_resumable(out: Path, metadata: dict) -> None:
@@ -71,7 +84,7 @@ def check_resumable(out: Path, metadata: dict) -> None:
     earlier = json.loads(path.read_text(encoding="utf-8"))
     for key in ("method", "backend", "model"):
         if earlier.get(key) != metadata.get(key):
-            raise ValueError(f"{out} holds a run with {key}={earlier.get(key)!r}, not {metadata.get(key)!r}: "
+            raise InputError(f"{out} holds a run with {key}={earlier.get(key)!r}, not {metadata.get(key)!r}: "
                              "pass another --out, or delete it to start over")
 
 
@@ -82,10 +95,11 @@ def write_meta(out: Path, metadata: dict, summary: BenchSummary) -> None:
 
 
 def run_bench(generator: Generator, items, out: str | Path, metadata: dict, concurrency: int = 1,
-              progress: bool = True, verify=None) -> BenchSummary:
+              progress: bool = True, verify: Verifier | None = None) -> BenchSummary:
     """Generate every item of `items` (rows with `id`, `user_requirement`, `dataset_attributes`) not yet in `out`.
 
-    `verify` (code -> VerifyResult), when given, checks each final project; the level goes into its row.
+    `verify`, when given, checks each final project that was not verified during the run; the level goes into its
+    row.
     """
     from tqdm.auto import tqdm
 
@@ -107,12 +121,14 @@ def run_bench(generator: Generator, items, out: str | Path, metadata: dict, conc
                 bar.set_postfix(failed=len(summary.failed))
             return
         output = {"id": row["id"], "code": result.code}
+        if result.reference_plan is not None:
+            output["plan"] = result.reference_plan.to_dict()
         if verify is not None:
             checks = result.checks or [verify(result.code)]
             output["verify"] = checks[-1].level
             if len(checks) > 1:
                 output["verify_before_repair"] = checks[0].level
-        line = json.dumps(output, ensure_ascii=False) + "\n"
+        line = jsonl_text([output])
         with lock:
             with out.open("a", encoding="utf-8") as handle:
                 handle.write(line)
@@ -131,28 +147,45 @@ def run_bench(generator: Generator, items, out: str | Path, metadata: dict, conc
     return summary
 
 
-def summary_scores(summary: BenchSummary, items, plans: dict | None = None) -> dict:
-    """CodeBLEU (`normalize="dlcodegen"`) of the finished items, with mean output lines beside the references',
-    plan adherence to `plans` (id -> Plan) and the verify pass rates (before and after repair) where known."""
-    from dlcodegen.metrics.adherence import mean_adherence, plan_adherence
-    from dlcodegen.metrics.scoring import score_codebleu
+def plans_to_judge(summary: BenchSummary, rows: list[dict], planner: Planner | None) -> list[Plan | None]:
+    """Per row of `rows` (finished items), the plan its code is judged against: its bench row's `plan`, else (rows
+    of older versions) `planner`'s plan for the item, predicted once per item; None without a planner."""
+    plans: list[Plan | None] = []
+    for row in rows:
+        stored = summary.done[row["id"]].get("plan")
+        if stored is not None:
+            plans.append(Plan.from_dict(stored))
+        elif planner is not None:
+            plans.append(planner.predict(row["user_requirement"], row["dataset_attributes"]).plan)
+        else:
+            plans.append(None)
+    return plans
+
+
+def summary_scores(summary: BenchSummary, items, planner: Planner | None = None) -> dict:
+    """CodeBLEU (`normalize="dlcodegen"`, percent) of the finished items, with mean output lines beside the
+    references', plan adherence (percent; see `plans_to_judge`) and the verify pass rates (before and after repair)
+    where known."""
+    from dlcodegen.metrics.scoring import score_generations
 
     rows = [row for row in items if row["id"] in summary.done]
     if not rows:
         return {}
-    codes = [summary.done[row["id"]]["code"] for row in rows]
-    references = [row["reference_code"] for row in rows]
-    scores = score_codebleu(codes, references, normalize_mode="dlcodegen")
-    scores["mean_lines"] = sum(len(code.splitlines()) for code in codes) / len(codes)
-    scores["reference_mean_lines"] = sum(len(ref.splitlines()) for ref in references) / len(references)
-    scores["items_scored"] = len(rows)
-    if plans:
-        scores["adherence"] = mean_adherence([plan_adherence(code, plans[row["id"]]) for code, row in zip(codes, rows)
-                                              if plans.get(row["id"]) is not None])
-    levels = [summary.done[row["id"]].get("verify") for row in rows]
-    if any(level is not None for level in levels):
-        before = [summary.done[row["id"]].get("verify_before_repair", level) for row, level in zip(rows, levels)]
-        scores["train_step_rate"] = 100.0 * sum(level == "train_step" for level in levels) / len(levels)
-        scores["train_step_rate_before_repair"] = 100.0 * sum(level == "train_step" for level in before) / len(before)
-        scores["verify_levels"] = dict(Counter(str(level) for level in levels))
+    scored = score_generations([summary.done[row["id"]]["code"] for row in rows],
+                               [row["reference_code"] for row in rows], plans_to_judge(summary, rows, planner))
+    scores = {**scored.codebleu, "mean_lines": scored.mean_lines, "reference_mean_lines": scored.reference_mean_lines,
+              "items_scored": scored.items}
+    if scored.adherence is not None:
+        scores["adherence"] = scored.adherence
+    scores.update(_verify_rates([summary.done[row["id"]] for row in rows]))
     return scores
+
+
+def _verify_rates(outputs: list[dict]) -> dict:
+    levels = [output.get("verify") for output in outputs]
+    if all(level is None for level in levels):
+        return {}
+    before = [output.get("verify_before_repair", level) for output, level in zip(outputs, levels)]
+    return {"train_step_rate": 100.0 * sum(level == "train_step" for level in levels) / len(levels),
+            "train_step_rate_before_repair": 100.0 * sum(level == "train_step" for level in before) / len(before),
+            "verify_levels": dict(Counter(str(level) for level in levels))}

@@ -12,8 +12,9 @@ import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from dlcodegen.core.errors import InputError
+from dlcodegen.core.plan import normalize_label
 from dlcodegen.generator.retrieve import words
-from dlcodegen.metrics.plan_metrics import normalize_label
 
 MAX_REPRESENTATIVE_WORDS = 60
 
@@ -42,14 +43,14 @@ class ClusterCoT:
             if key:
                 groups[key].append(row)
         if not groups:
-            raise ValueError("no DLPlanData rows with a task category to build Cluster-CoT demonstrations from")
+            raise InputError("no DLPlanData rows with a task category to build Cluster-CoT demonstrations from")
         self.representatives = {key: _representative(members) for key, members in groups.items()}
         self._largest = max(groups, key=lambda key: len(groups[key]))
         self._chains: dict[str, Demonstration] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def from_dataset(cls, path=None) -> "ClusterCoT":
+    def from_dataset(cls, path=None) -> ClusterCoT:
         from dlcodegen.data import load_local
 
         train = load_local("dlplandata", split="train", path=path)
@@ -69,6 +70,22 @@ class ClusterCoT:
                                       representative.attributes, chain)
         with self._lock:
             return self._chains.setdefault(key, demonstration)
+
+
+class ClusterCoTSource:
+    """Cluster-CoT's demonstrations, built at first use (from DLPlanData-train at `data_path`) and kept: a generator
+    is given one, and the runs of its Cluster-CoT methods share it. `ClusterCoTSource(demonstrations=...)` gives
+    ready ones (tests, a custom set)."""
+
+    def __init__(self, data_path=None, demonstrations: ClusterCoT | None = None):
+        self.data_path, self._built = data_path, demonstrations
+        self._lock = threading.Lock()
+
+    def get(self) -> ClusterCoT:
+        with self._lock:
+            if self._built is None:
+                self._built = ClusterCoT.from_dataset(self.data_path)
+            return self._built
 
 
 def _representative(members: list[dict]) -> _Representative:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from dlcodegen.generator.run import GenerationResult
-from dlcodegen.generator.trace import StageEvent, total_usage
+from dlcodegen.core.events import (CodeChecked, PlanReady, RunEvent, SamplesRetrieved, StageDelta, StageStarted,
+                                   TextWritten)
+from dlcodegen.core.items import Retrieved
+from dlcodegen.core.plan import Plan
+from dlcodegen.core.results import GenerationResult, total_usage
+from dlcodegen.core.stages import stage_title
 
 PREVIEW_LINES = 15
-STAGE_TITLES = {"plan": "Plan", **{f"repair{n}": f"Repair {n}" for n in range(1, 10)},
-                **{f"verify{n}": f"Verify {n}" for n in range(1, 11)}, "retrieve": "Retrieved samples",
-                "chain": "Reasoning chain", "template": "Template", "code1": "Code 1", "code2": "Code 2",
-                "final": "Final project"}
 
 
 class StageConsole:
@@ -21,20 +21,19 @@ class StageConsole:
         self.live = self.status.isatty()
         self._streamed: dict[str, int] = {}
 
-    def show(self, event: StageEvent) -> None:
-        if event.kind == "start":
+    def show(self, event: RunEvent) -> None:
+        if isinstance(event, StageStarted):
             self._streamed[event.stage] = 0
-            self._status(f"{event.elapsed:7.1f}s  {STAGE_TITLES.get(event.stage, event.stage)} ...")
-        elif event.kind == "delta":
-            self._streamed[event.stage] = self._streamed.get(event.stage, 0) + len(event.payload)
-            running = ", ".join(f"{STAGE_TITLES.get(stage, stage)} {chars} chars" for stage, chars in
-                                self._streamed.items())
+            self._status(f"{event.elapsed:7.1f}s  {stage_title(event.stage)} ...")
+        elif isinstance(event, StageDelta):
+            self._streamed[event.stage] = self._streamed.get(event.stage, 0) + len(event.text)
+            running = ", ".join(f"{stage_title(stage)} {chars} chars" for stage, chars in self._streamed.items())
             self._status(f"{event.elapsed:7.1f}s  streaming: {running}")
-        elif event.kind == "done" and event.stage in STAGE_TITLES:
+        elif isinstance(event, (PlanReady, SamplesRetrieved, TextWritten, CodeChecked)):
             self._streamed.pop(event.stage, None)
             self._clear()
-            print(f"\n== {STAGE_TITLES[event.stage]} ({event.elapsed:.1f}s) ==", file=self.out)
-            print(self._render(event.stage, event.payload), file=self.out, flush=True)
+            print(f"\n== {stage_title(event.stage)} ({event.elapsed:.1f}s) ==", file=self.out)
+            print(_render(event), file=self.out, flush=True)
 
     def summary(self, result: GenerationResult, paths: dict, adherence: dict | None = None) -> None:
         usage = total_usage(result.records)
@@ -50,23 +49,6 @@ class StageConsole:
         for path in paths.values():
             print(f"wrote {path}", file=self.out)
 
-    @staticmethod
-    def _render(stage: str, payload) -> str:
-        if stage == "plan":
-            return "\n".join(f"  {name:<18} {value}" for name, value in payload.field_values().items()
-                             if value is not None and name != "layers") + "\n  layers:\n" + "\n".join(
-                f"    {layer}" for layer in payload.layers or [])
-        if stage == "retrieve":
-            return "\n".join(f"  {r.score:8.3f}  {r.sample.key:<22} {r.sample.plan.task_category or '-'}"
-                             f"  {r.sample.requirement[:70]}" for r in payload)
-        if stage == "final":
-            return payload
-        if stage.startswith("verify"):
-            return f"  {payload.summary}"
-        lines = payload.splitlines()
-        more = len(lines) - PREVIEW_LINES
-        return "\n".join(lines[:PREVIEW_LINES]) + (f"\n... ({more} more lines in trace.json)" if more > 0 else "")
-
     def _status(self, text: str) -> None:
         if self.live:
             self.status.write("\r\033[K" + text[:150])
@@ -76,3 +58,28 @@ class StageConsole:
         if self.live:
             self.status.write("\r\033[K")
             self.status.flush()
+
+
+def _render(event: PlanReady | SamplesRetrieved | TextWritten | CodeChecked) -> str:
+    if isinstance(event, PlanReady):
+        return _render_plan(event.plan)
+    if isinstance(event, SamplesRetrieved):
+        return _render_samples(event.samples)
+    if isinstance(event, CodeChecked):
+        return f"  {event.report.summary}"
+    if event.stage == "final":
+        return event.text
+    lines = event.text.splitlines()
+    more = len(lines) - PREVIEW_LINES
+    return "\n".join(lines[:PREVIEW_LINES]) + (f"\n... ({more} more lines in trace.json)" if more > 0 else "")
+
+
+def _render_plan(plan: Plan) -> str:
+    fields = "\n".join(f"  {name:<18} {value}" for name, value in plan.field_values().items()
+                       if value is not None and name != "layers")
+    return fields + "\n  layers:\n" + "\n".join(f"    {layer}" for layer in plan.layers or [])
+
+
+def _render_samples(samples: tuple[Retrieved, ...]) -> str:
+    return "\n".join(f"  {r.score:8.3f}  {r.sample.key:<22} {r.sample.plan.task_category or '-'}"
+                     f"  {r.sample.requirement[:70]}" for r in samples)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
+from dlcodegen.core.errors import InputError
 from dlcodegen.generator import baselines
 from dlcodegen.generator.generate import code_from_examples, code_from_template, compare
+
+if TYPE_CHECKING:
+    from dlcodegen.generator.run import RunContext
 
 
 @dataclass(frozen=True)
@@ -14,42 +18,42 @@ class Method:
     name: str
     needs_llm: bool
     summary: str
-    run: Callable[..., str]
+    run: Callable[[RunContext], str]  # the method's work; returns the project's code
 
 
-def _dlcodegen(context) -> str:
+def _dlcodegen(context: RunContext) -> str:
     retrieved = context.retrieve_code()
     code1, code2 = context.parallel(lambda: code_from_examples(context, retrieved),
                                     lambda: code_from_template(context, retrieved))
     return compare(context, code1, code2)
 
 
-def _without_template_rag(context) -> str:
+def _without_template_rag(context: RunContext) -> str:
     retrieved = context.retrieve_code()
     code1 = code_from_examples(context, retrieved)
     code2 = baselines.cedar(context, stage="code2")
     return compare(context, code1, code2)
 
 
-def _without_code_rag(context) -> str:
+def _without_code_rag(context: RunContext) -> str:
     retrieved = context.retrieve_code()
     code1, code2 = context.parallel(lambda: baselines.cluster_cot(context, stage="code1"),
                                     lambda: code_from_template(context, retrieved))
     return compare(context, code1, code2)
 
 
-def _without_both_rags(context) -> str:
+def _without_both_rags(context: RunContext) -> str:
     context.plan()
     code1, code2 = context.parallel(lambda: baselines.cluster_cot(context, stage="code1"),
                                     lambda: baselines.cedar(context, stage="code2"))
     return compare(context, code1, code2)
 
 
-def _template_only(context) -> str:
+def _template_only(context: RunContext) -> str:
     return code_from_template(context, context.retrieve_code(), stage="final")
 
 
-def _examples_only(context) -> str:
+def _examples_only(context: RunContext) -> str:
     return code_from_examples(context, context.retrieve_code(), stage="final")
 
 
@@ -78,5 +82,5 @@ OFFLINE_METHODS = tuple(name for name, method in METHODS.items() if not method.n
 
 def get_method(name: str) -> Method:
     if name not in METHODS:
-        raise ValueError(f"unknown method {name!r}; choose one of {', '.join(METHOD_NAMES)}")
+        raise InputError(f"unknown method {name!r}; choose one of {', '.join(METHOD_NAMES)}")
     return METHODS[name]

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from dlcodegen.planning.layers import APPLICATIONS, INPUT_LAYERS, LayerCall, input_shape_of, resolve_layer
-from dlcodegen.metrics.plan_metrics import normalize_label
-from dlcodegen.planning.plan import Plan
+from dlcodegen.core.plan import normalize_label
+from dlcodegen.core.plan import Plan
 
 _OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "adamw": "AdamW", "adagrad": "Adagrad",
                "adadelta": "Adadelta", "nadam": "Nadam", "adamax": "Adamax", "ftrl": "Ftrl", "lion": "Lion"}
@@ -169,8 +169,3 @@ def render_project(spec: ProjectSpec) -> str:
                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                      keep_trailing_newline=True)
     return environment.get_template("keras_project.py.j2").render(spec=spec, plan=spec.plan)
-
-
-def write_offline_project(requirement: str, plan: Plan, sample=None) -> str:
-    """The project's code (see the module docstring)."""
-    return render_project(project_spec(requirement, plan, sample))

@@ -1,7 +1,7 @@
 """The code sample pool of Code RAG: DLSamplePool's 46 notebooks, plus the user's own samples.
 
 DLSamplePool rows come from the built `dlsamplepool` folder; their plans are its `plan_text` column (extracted
-statically from each notebook by `dlcodegen.planning.code_plan`, task category predicted from the requirement).
+statically from each notebook by `dlcodegen.analysis`, task category predicted from the requirement).
 User samples live in a local folder (`$DLCODEGEN_POOL_DIR`, default `$XDG_DATA_HOME/dlcodegen/pool`, i.e.
 `~/.local/share/dlcodegen/pool`), one JSON file per sample:
 `{"key", "code", "requirement", "dataset_attributes", "plan_text", "added"}`, named after the key. `add_sample` writes
@@ -14,28 +14,20 @@ import hashlib
 import json
 import os
 import warnings
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from dlcodegen.files import write_atomic
-from dlcodegen.planning.code_plan import notebook_code, parse_code, plan_from_code, usable_module
-from dlcodegen.planning.plan import Plan, PlanParseError, check_requirement
+from dlcodegen.analysis import parse_code, plan_from_code, read_source, usable_module
+from dlcodegen.core.errors import InputError, MissingError
+from dlcodegen.core.items import Sample, attributes_text
+from dlcodegen.core.plan import Plan, PlanParseError, check_requirement
 
 POOL_DIR_ENV = "DLCODEGEN_POOL_DIR"
 MAX_SAMPLE_BYTES = 1_000_000  # 1 MB: far above any DLSamplePool notebook's code (the longest is ~26 kB)
 USER_PREFIX = "user/"
 POOL_PREFIX = "dlsamplepool/"
 _RECORD_KEYS = ("key", "code", "requirement", "dataset_attributes", "plan_text", "added")
-
-
-@dataclass(frozen=True)
-class Sample:
-    key: str  # "dlsamplepool/<id>" or "user/<12 hex of sha256(code)>"
-    code: str
-    requirement: str
-    plan: Plan  # parsed once, here
-    source_id: int | None  # the DLCodeEval item this notebook is the reference of (None for user samples)
 
 
 def pool_dir(path: str | os.PathLike | None = None) -> Path:
@@ -65,7 +57,7 @@ def _sample_from_record(record: dict) -> Sample:
 def _read_record(path: Path) -> dict:
     record = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(record, dict) or any(key not in record for key in _RECORD_KEYS[:5]):
-        raise ValueError(f"expected an object with {', '.join(_RECORD_KEYS)}")
+        raise InputError(f"expected an object with {', '.join(_RECORD_KEYS)}")
     return record
 
 
@@ -90,7 +82,7 @@ def load_pool(data_path: str | os.PathLike | None = None, pool_dir: str | os.Pat
 
     rows = load_local("dlsamplepool", split="train", path=data_path)
     if "plan_text" not in rows.column_names:
-        raise ValueError("the built dlsamplepool has no plan_text column (built by an older version): rebuild it "
+        raise InputError("the built dlsamplepool has no plan_text column (built by an older version): rebuild it "
                          "with `dlcodegen data build --only dlsamplepool`")
     samples = [Sample(key=f"{POOL_PREFIX}{row['id']}", code=row["code"], requirement=row["user_requirement"],
                       plan=Plan.from_text(row["plan_text"]), source_id=row["source_id"]) for row in rows]
@@ -101,24 +93,24 @@ def load_pool(data_path: str | os.PathLike | None = None, pool_dir: str | os.Pat
 
 def _read_code(source: Path) -> str:
     if not source.exists():
-        raise FileNotFoundError(f"{source} does not exist")
+        raise MissingError(f"{source} does not exist")
     if not source.is_file():
-        raise ValueError(f"{source} is not a file")
+        raise InputError(f"{source} is not a file")
     size = source.stat().st_size
     if size > MAX_SAMPLE_BYTES:
-        raise ValueError(f"{source} is {size:,} bytes; a code sample must be at most {MAX_SAMPLE_BYTES:,} bytes (1 MB)")
+        raise InputError(f"{source} is {size:,} bytes; a code sample must be at most {MAX_SAMPLE_BYTES:,} bytes (1 MB)")
     data = source.read_bytes()
     if b"\x00" in data:
-        raise ValueError(f"{source} is a binary file, not UTF-8 text")
+        raise InputError(f"{source} is a binary file, not UTF-8 text")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValueError(f"{source} is not UTF-8 text") from None
-    code = notebook_code(source)
+        raise InputError(f"{source} is not UTF-8 text") from None
+    code = read_source(source)
     if not code.strip():
-        raise ValueError(f"{source} holds no code" + (" cells" if source.suffix.lower() == ".ipynb" else ""))
+        raise InputError(f"{source} holds no code" + (" cells" if source.suffix.lower() == ".ipynb" else ""))
     if not usable_module(parse_code(code)):
-        raise ValueError(f"{source} does not parse as Python, even after removing notebook magics")
+        raise InputError(f"{source} does not parse as Python, even after removing notebook magics")
     return code
 
 
@@ -127,14 +119,11 @@ def add_sample(source: str | os.PathLike, requirement: str, attributes: str = ""
     """Add a `.py` or `.ipynb` file to the user's pool; returns the sample (the existing one for the same code).
 
     The task category is `planner.predict(requirement, attributes).plan.task_category` (no category without a
-    planner); the rest of the plan is read statically from the code. Bad input raises one `ValueError` or
-    `FileNotFoundError` line and writes nothing.
+    planner); the rest of the plan is read statically from the code. Bad input raises one `InputError` or
+    `MissingError` line and writes nothing.
     """
     check_requirement(requirement)
-    if attributes is None:
-        attributes = ""
-    if not isinstance(attributes, str):
-        attributes = json.dumps(attributes, ensure_ascii=False)
+    attributes = attributes_text(attributes)
     code = _read_code(Path(source).expanduser())
     folder = _pool_folder(pool_dir)
     key = _user_key(code)

@@ -6,8 +6,9 @@ import json
 import re
 from pathlib import Path
 
+from dlcodegen.core.errors import InputError
+from dlcodegen.core.results import GenerationResult
 from dlcodegen.files import write_atomic
-from dlcodegen.generator.run import GenerationResult
 
 PROJECT_FILE = "project.py"
 NOTEBOOK_FILE = "project.ipynb"
@@ -27,13 +28,20 @@ def notebook_cells(code: str) -> list[str]:
 
 def notebook(code: str) -> dict:
     """An nbformat 4 notebook with one code cell per block of `code`."""
-    cells = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-              "source": cell.splitlines(keepends=True)} for cell in notebook_cells(code) or [""]]
+    cells: list[dict] = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                          "source": cell.splitlines(keepends=True)} for cell in notebook_cells(code) or [""]]
     return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                                         "name": "python3"},
                                          "language_info": {"name": "python"}},
             "nbformat": 4, "nbformat_minor": 5}
 
+
+def check_out_dir(out: str | Path) -> Path:
+    """`out` as a folder to write the project into: refused at once when it exists and is not a folder."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file, not a folder: choose a folder for the project")
+    return out
 
 
 def write_project(result: GenerationResult, out: str | Path) -> dict[str, Path]:

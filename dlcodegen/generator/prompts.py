@@ -24,7 +24,3 @@ def messages(name: str, /, **variables) -> list[dict]:
     """A chat: the shared system message, then the rendered user prompt."""
     return [{"role": "system", "content": render(SYSTEM_TEMPLATE)},
             {"role": "user", "content": render(name, **variables)}]
-
-
-def template_names() -> list[str]:
-    return sorted(_environment().list_templates(extensions=["j2"]))

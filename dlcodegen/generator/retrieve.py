@@ -8,25 +8,13 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
 from typing import Sequence
 
-from dlcodegen.generator.pool import Sample
-from dlcodegen.metrics.plan_metrics import normalize_label
-from dlcodegen.planning.plan import Plan
+from dlcodegen.core.errors import ConfigurationError
+from dlcodegen.core.items import Retrieved, Sample
+from dlcodegen.core.plan import Plan, normalize_label
 
 _WORD = re.compile(r"[a-z0-9]+")
-
-
-@dataclass(frozen=True)
-class RetrieveConfig:
-    top_k: int = 5  # samples reported (and available to the methods) per query
-
-
-@dataclass(frozen=True)
-class Retrieved:
-    sample: Sample
-    score: float
 
 
 def words(text: str) -> list[str]:
@@ -65,21 +53,19 @@ def _bm25_top(documents: list[list[str]], query: list[str], k: int) -> list[tupl
 class CodeRetriever:
     """Code RAG: the plan is the query, the pool's plans are the documents, within the same task category."""
 
-    def __init__(self, pool: Sequence[Sample], config: RetrieveConfig | None = None):
+    def __init__(self, pool: Sequence[Sample]):
         if not pool:
-            raise ValueError("the code sample pool is empty: build the datasets or add samples with "
-                             "`dlcodegen pool add`")
+            raise ConfigurationError("the code sample pool is empty: build the datasets or add samples with "
+                                     "`dlcodegen pool add`")
         self.pool = list(pool)
-        self.config = config or RetrieveConfig()
         self._documents = {sample.key: plan_words(sample.plan) for sample in self.pool}
 
-    def retrieve(self, plan: Plan, requirement: str, item_id: int | None = None,
-                 k: int | None = None) -> list[Retrieved]:
+    def retrieve(self, plan: Plan, requirement: str, item_id: int | None, k: int) -> list[Retrieved]:
         candidates = allowed(self.pool, requirement, item_id)
         category = normalize_label(plan.task_category)
         same_category = [s for s in candidates if category and normalize_label(s.plan.task_category) == category]
         scope = same_category or candidates
-        top = _bm25_top([self._documents[s.key] for s in scope], plan_words(plan), k or self.config.top_k)
+        top = _bm25_top([self._documents[s.key] for s in scope], plan_words(plan), k)
         return [Retrieved(scope[i], score) for i, score in top]
 
 
@@ -100,6 +86,6 @@ def random_sibling(pool: Sequence[Sample], requirement: str, item_id: int | None
     """A seeded random other sample of the pool: the calibration row (what an unrelated notebook scores)."""
     scope = allowed(pool, requirement, item_id)
     if not scope:
-        raise ValueError("the code sample pool has no sample other than the item's own")
+        raise ConfigurationError("the code sample pool has no sample other than the item's own")
     salt = item_id if item_id is not None else sum(map(ord, requirement))
     return Retrieved(random.Random(f"{seed}:{salt}").choice(scope), 0.0)

@@ -14,16 +14,29 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from dlcodegen.generator.console import STAGE_TITLES
-from dlcodegen.generator.run import GenerationError, GenerationResult
-from dlcodegen.generator.trace import StageEvent, total_usage
-from dlcodegen.metrics.adherence import plan_adherence
-from dlcodegen.planning.plan import Plan
+from typing import TYPE_CHECKING, Final, Literal
 
-PENDING, RUNNING, DONE, ERROR, SKIPPED = "pending", "running", "done", "error", "skipped"
-RUNNING_PHASE, FINISHED_PHASE, FAILED_PHASE = "running", "finished", "failed"
-VIEW_STAGES = ("plan", "retrieve", "chain", "template", "code1", "code2", "final")
-LLM_ONLY_STAGES = ("chain", "template", "code1", "code2")  # stages that exist only as LLM calls
+from dlcodegen.core.events import (CodeChecked, PlanReady, RunEvent, RunFailed, RunFinished, SamplesRetrieved,
+                                   StageDelta, StageStarted, TextWritten)
+from dlcodegen.core.items import Retrieved
+from dlcodegen.core.plan import Plan
+from dlcodegen.core.results import GenerationError, GenerationResult, total_usage
+from dlcodegen.core.stages import LLM_ONLY_STAGES, VIEW_STAGES, stage_title
+from dlcodegen.metrics.adherence import plan_adherence
+
+if TYPE_CHECKING:
+    from dlcodegen.generator.run import Generator
+
+StageState = Literal["pending", "running", "done", "error", "skipped"]
+Phase = Literal["running", "finished", "failed"]
+PENDING: Final = "pending"
+RUNNING: Final = "running"
+DONE: Final = "done"
+ERROR: Final = "error"
+SKIPPED: Final = "skipped"
+RUNNING_PHASE: Final = "running"
+FINISHED_PHASE: Final = "finished"
+FAILED_PHASE: Final = "failed"
 DELTA_INTERVAL = 1 / 8  # seconds: streamed text refreshes the view at most ~8 times a second
 REQUIREMENT_EXCERPT = 100
 ADHERENCE_TITLES = {"layers": "Layers", "optimizer": "Optimizer", "loss_function": "Loss function",
@@ -32,31 +45,27 @@ ADHERENCE_TITLES = {"layers": "Layers", "optimizer": "Optimizer", "loss_function
                     "overall": "Overall (mean)"}
 
 
-def stage_title(stage: str) -> str:
-    return STAGE_TITLES.get(stage, stage)
-
-
 @dataclass
 class GenerationView:
     """One snapshot of a run; every yielded snapshot is a separate object (safe to keep)."""
 
     method: str
-    phase: str = RUNNING_PHASE  # running | finished | failed
+    phase: Phase = RUNNING_PHASE
     status: str = ""
     plan: Plan | None = None
-    retrieved: list = field(default_factory=list)  # Retrieved, best first
+    retrieved: list[Retrieved] = field(default_factory=list)  # best first
     texts: dict[str, str] = field(default_factory=dict)  # stage -> streamed text, then its code once done
-    states: dict[str, str] = field(default_factory=dict)  # stage -> pending|running|done|error|skipped
+    states: dict[str, StageState] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # stage -> why it was skipped
     seconds: dict[str, float] = field(default_factory=dict)  # stage -> duration, once done
     elapsed: float = 0.0
-    last_event: tuple[str, str] | None = None  # (stage, kind) of the event this snapshot follows
+    last_event: RunEvent | None = None  # the event this snapshot follows
     failed_stage: str | None = None
     error: str | None = None
     result: GenerationResult | None = None  # the finished run (also a failed run's finished stages)
     adherence: dict | None = None  # plan_adherence of the final code, once finished
 
-    def state(self, stage: str) -> str:
+    def state(self, stage: str) -> StageState:
         return self.states.get(stage, PENDING)
 
     def text(self, stage: str) -> str:
@@ -70,15 +79,13 @@ class GenerationView:
 class _ViewBuilder:
     """Applies events to one view."""
 
-    def __init__(self, generator, requirement: str, attributes: str):
-        self.generator, self.requirement, self.attributes = generator, requirement, attributes
-        method = generator.method
-        self.view = GenerationView(method=method.name, states={stage: PENDING for stage in VIEW_STAGES})
+    def __init__(self, method_name: str, needs_llm: bool):
+        self.view = GenerationView(method=method_name, states={stage: PENDING for stage in VIEW_STAGES})
         self.started: dict[str, float] = {}
-        if not method.needs_llm:
+        if not needs_llm:
             for stage in LLM_ONLY_STAGES:
                 self._skip(stage, self._not_in_method())
-        self.view.status = f"{method.name}: starting"
+        self.view.status = f"{method_name}: starting"
 
     def _not_in_method(self) -> str:
         return f"not part of the {self.view.method} method"
@@ -87,36 +94,36 @@ class _ViewBuilder:
         self.view.states[stage] = SKIPPED
         self.view.notes[stage] = note
 
-    def apply(self, event: StageEvent) -> None:
+    def apply(self, event: RunEvent) -> None:
         view = self.view
-        view.elapsed, view.last_event = event.elapsed, (event.stage, event.kind)
-        if event.kind == "start":
+        view.elapsed, view.last_event = event.elapsed, event
+        if isinstance(event, StageStarted):
             view.states[event.stage] = RUNNING
             view.texts[event.stage] = ""
             self.started[event.stage] = event.elapsed
-        elif event.kind == "delta":
-            view.texts[event.stage] = view.text(event.stage) + event.payload
-        elif event.kind == "done" and event.stage == "done":
-            self._finish(event.payload)
-        elif event.kind == "done":
+        elif isinstance(event, StageDelta):
+            view.texts[event.stage] = view.text(event.stage) + event.text
+        elif isinstance(event, RunFinished):
+            self._finish(event.result)
+        elif isinstance(event, RunFailed):
+            self._fail(event.stage, event.error)
+        else:
             self._stage_done(event)
-        elif event.kind == "error":
-            self._fail(event.stage, event.payload)
         if view.phase == RUNNING_PHASE:
             view.status = self._running_status()
 
-    def _stage_done(self, event: StageEvent) -> None:
-        view, stage, payload = self.view, event.stage, event.payload
-        if stage == "plan":
-            view.plan = payload
-        elif stage == "retrieve":
-            view.retrieved = list(payload)
-        elif stage.startswith("verify"):
-            view.texts[stage] = payload.summary
+    def _stage_done(self, event: PlanReady | SamplesRetrieved | TextWritten | CodeChecked) -> None:
+        view = self.view
+        if isinstance(event, PlanReady):
+            view.plan = event.plan
+        elif isinstance(event, SamplesRetrieved):
+            view.retrieved = list(event.samples)
+        elif isinstance(event, CodeChecked):
+            view.texts[event.stage] = event.report.summary
         else:
-            view.texts[stage] = payload
-        view.states[stage] = DONE
-        view.seconds[stage] = event.elapsed - self.started.get(stage, event.elapsed)
+            view.texts[event.stage] = event.text
+        view.states[event.stage] = DONE
+        view.seconds[event.stage] = event.elapsed - self.started.get(event.stage, event.elapsed)
 
     def _running_status(self) -> str:
         running = [stage for stage, state in self.view.states.items() if state == RUNNING]
@@ -132,16 +139,9 @@ class _ViewBuilder:
         for stage, state in view.states.items():
             if state == PENDING:
                 self._skip(stage, self._not_in_method())
-        plan = result.plan or self._planned()
+        plan = result.reference_plan
         view.adherence = plan_adherence(result.code, plan) if plan else None
         view.status = self._finished_status(result)
-
-    def _planned(self) -> Plan | None:
-        """The plan the code is judged against when the method made none (direct, plan-and-solve, ...)."""
-        try:
-            return self.generator.planner.predict(self.requirement, self.attributes).plan
-        except ValueError:
-            return None
 
     def _finished_status(self, result: GenerationResult) -> str:
         usage = total_usage(result.records)
@@ -154,7 +154,7 @@ class _ViewBuilder:
 
     def _fail(self, stage: str, error: GenerationError) -> None:
         view = self.view
-        message = str(error).removeprefix(f"stage {error.stage!r} failed: ")
+        message = error.message
         view.phase, view.failed_stage, view.error, view.result = FAILED_PHASE, stage, message, error.result
         view.states[stage] = ERROR
         for other, state in view.states.items():
@@ -165,16 +165,16 @@ class _ViewBuilder:
                        + (f" (kept: {', '.join(kept)})" if kept else ""))
 
 
-def stream_views(generator, requirement: str, attributes: str = "", item_id: int | None = None,
+def stream_views(generator: Generator, requirement: str, attributes: str = "", item_id: int | None = None,
                  min_interval: float = DELTA_INTERVAL) -> Iterator[GenerationView]:
     """Snapshots of `generator`'s run: one per start, done and error event, and at most one per `min_interval`
     seconds of streamed text. The last one is finished (with `result` and `adherence`) or failed."""
-    builder = _ViewBuilder(generator, requirement, attributes)
+    builder = _ViewBuilder(generator.method.name, generator.method.needs_llm)
     last_yield = float("-inf")
     for event in generator.run(requirement, attributes, item_id):
         builder.apply(event)
         now = time.monotonic()
-        if event.kind == "delta" and now - last_yield < min_interval:
+        if isinstance(event, StageDelta) and now - last_yield < min_interval:
             continue
         last_yield = now
         yield builder.view.snapshot()
@@ -194,7 +194,7 @@ def plan_rows(plan: Plan | None) -> list[list[str]]:
     return rows
 
 
-def retrieved_rows(retrieved) -> list[list]:
+def retrieved_rows(retrieved: list[Retrieved]) -> list[list]:
     """[score, sample key, task category, requirement excerpt] per retrieved sample, best first."""
     rows = []
     for found in retrieved:

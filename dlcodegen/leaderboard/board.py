@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dlcodegen.leaderboard.store import Entry
 from dlcodegen.leaderboard.submission import escape_markdown
 
@@ -21,7 +23,7 @@ TEXT_TABLE_COLUMNS = ("rank", "method", "backbone", "source", "codebleu", "paper
 
 def board_rows(entries: list[Entry]) -> list[dict]:
     """One dict per entry, best CodeBLEU first; scores in percent (0-100), `hash` in full."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for entry in entries:
         scores = entry.scores
         rows.append({"method": entry.method, "backbone": entry.backbone, "source": entry.source,

@@ -6,7 +6,10 @@ and cannot exist offline. The token is passed straight to the scheduler and neve
 
 from __future__ import annotations
 
+import logging
 import os
+
+logger = logging.getLogger(__name__)
 
 REPO_ENV = "DLCODEGEN_LEADERBOARD_REPO"
 TOKEN_ENV = "HF_TOKEN"
@@ -18,9 +21,11 @@ def start_mirror(directory, repo_id: str | None = None, token: str | None = None
     repo_id = repo_id or os.environ.get(REPO_ENV) or None
     token = token or os.environ.get(TOKEN_ENV) or None
     if not (repo_id and token):
+        logger.debug("no Hub mirror: %s", "no repo id" if not repo_id else "no token")
         return None
     from huggingface_hub import CommitScheduler
 
+    logger.info("mirroring %s to the Hub dataset %s every %d minutes", directory, repo_id, EVERY_MINUTES)
     return CommitScheduler(repo_id=repo_id, repo_type="dataset", folder_path=directory, every=EVERY_MINUTES,
                            token=token, allow_patterns=["entries.jsonl", "submissions/*.jsonl"])
 
@@ -36,6 +41,7 @@ def restore_from_hub(directory, repo_id: str, scheduler) -> bool:
 
     if (Path(directory) / ENTRIES_FILE).exists():
         return False
+    logger.info("restoring the board in %s from the Hub dataset %s", directory, repo_id)
     with scheduler.lock:
         snapshot_download(repo_id, repo_type="dataset", local_dir=directory,
                           allow_patterns=[ENTRIES_FILE, f"{SUBMISSIONS_DIR}/*.jsonl"])

@@ -10,12 +10,19 @@ tokens as the submission's normalised answer has.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
+from dlcodegen.core.items import Item
+from dlcodegen.core.plan import Plan
+from dlcodegen.metrics.codebleu import PreparedReference
+from dlcodegen.metrics.normalize import DEFAULT_NORMALIZATION
+
+logger = logging.getLogger(__name__)
+
 COMPONENTS = {"ngram_match_score": "ngram", "weighted_ngram_match_score": "weighted_ngram",
               "syntax_match_score": "syntax", "dataflow_match_score": "dataflow"}
-NORMALIZE = "dlcodegen"
 # Stamped on every entry. Bump it whenever the same code would get different scores (normalisation, CodeBLEU,
 # calibration, the adherence planner); entries with another stamp are rescored from their stored code.
 # "" (no stamp): the principled normalisation that was `dlcodegen` before the paper-literal reading; "2": that reading.
@@ -29,29 +36,23 @@ class ScoringConfig:
     adherence: bool = True  # plan adherence to the shipped planner's plan of each item
 
 
-@dataclass(frozen=True)
-class Item:
-    id: int
-    requirement: str
-    attributes: str
-    reference: str
-
-
-def count_lines(code: str) -> int:
-    """`str.splitlines`, as `bench` and the README's tables count lines."""
-    return len(code.splitlines())
-
-
 class Scorer:
-    """Scores `{id: code}` against DLCodeEval; thread-safe (one scoring at a time: CodeBLEU is CPU-bound)."""
+    """Scores `{id: code}` against DLCodeEval; thread-safe (one scoring at a time: CodeBLEU is CPU-bound).
 
-    def __init__(self, items: list[Item], pool, plans: dict | None = None, config: ScoringConfig | None = None):
+    Submitted code comes without a plan: adherence is judged against `plans` (id -> the shipped planner's plan of
+    the item), predicted once when the scorer is built and reused for every submission."""
+
+    def __init__(self, items: list[Item], pool, plans: dict[int, Plan | None] | None = None,
+                 config: ScoringConfig | None = None):
         self.items, self.pool, self.plans = items, list(pool), plans or {}
         self.config = config or ScoringConfig()
-        self.ids = [item.id for item in items]
+        self.ids: list[int] = [item.id for item in items if item.id is not None]
+        self.references: list[str] = [item.reference for item in items if item.reference is not None]
+        if not len(self.ids) == len(self.references) == len(items):
+            raise ValueError("every item the scorer scores against needs an id and a reference")
         self._lock = threading.RLock()  # prepare() runs under it too: a warm-up thread and a first score() share it
-        self._references = None
-        self._siblings = None  # per draw, per item: the sibling's normalised tokens
+        self._references: list[list[PreparedReference]] = []
+        self._siblings: list[list[list[str]]] | None = None  # per draw, per item: the sibling's normalised tokens
 
     @classmethod
     def from_data(cls, data_path=None, config: ScoringConfig | None = None) -> "Scorer":
@@ -61,14 +62,16 @@ class Scorer:
 
         config = config or ScoringConfig()
         rows = load_local("dlcodeeval", split="test", path=data_path)
-        items = [Item(row["id"], row["user_requirement"], row["dataset_attributes"], row["reference_code"])
+        items = [Item(row["user_requirement"], row["dataset_attributes"], row["id"], row["reference_code"])
                  for row in rows]
-        plans = None
+        plans: dict[int, Plan | None] | None = None
         if config.adherence:
             from dlcodegen.planning.planners import load_planner
 
             planner = load_planner(None, data_path=data_path)
-            plans = {item.id: planner.predict(item.requirement, item.attributes).plan for item in items}
+            plans = {item.id: planner.predict(item.requirement, item.attributes).plan for item in items
+                     if item.id is not None}
+            logger.debug("predicted the adherence plans of %d items with %s", len(items), planner.name)
         return cls(items, load_pool(data_path=data_path, include_user=False), plans, config)
 
     def prepare(self) -> None:
@@ -82,40 +85,35 @@ class Scorer:
         from dlcodegen.metrics.normalize import normalize
         from dlcodegen.metrics.scoring import prepared_references
 
-        self._references = prepared_references([item.reference for item in self.items], mode=NORMALIZE).references
+        self._references = prepared_references(self.references).references
         self._siblings = [[normalize(random_sibling(self.pool, item.requirement, item.id, seed).sample.code,
-                                     NORMALIZE).text.split() for item in self.items]
+                                     DEFAULT_NORMALIZATION).text.split() for item in self.items]
                           for seed in range(CALIBRATION_SEED, CALIBRATION_SEED + self.config.draws)]
+        logger.info("scorer prepared: %d references, %d calibration draws", len(self.items), self.config.draws)
 
-    def _codebleu(self, normalized: list[str]) -> dict:
+    def _baseline(self, draw: list[list[str]], lengths: list[int]) -> float:
+        """CodeBLEU (percent) of one draw of siblings, each cut to the submission's normalised length."""
         from dlcodegen.metrics.codebleu import PreparedCode, corpus_codebleu
 
-        return corpus_codebleu([PreparedCode(text) for text in normalized], self._references)
+        cut = [PreparedCode(" ".join(tokens[:n])) for tokens, n in zip(draw, lengths)]
+        return 100 * corpus_codebleu(cut, self._references)["codebleu"]
 
     def score(self, codes: dict[int, str]) -> dict:
         """Percentages (0-100) and line counts; `codes` must hold every item id."""
-        from dlcodegen.metrics.normalize import normalize
+        from dlcodegen.metrics.scoring import score_generations
 
-        predictions = [codes[item.id] for item in self.items]
+        predictions = [codes[item_id] for item_id in self.ids]
         with self._lock:
             self.prepare()
-            normalized = [normalize(code, NORMALIZE).text for code in predictions]
-            result = self._codebleu(normalized)
-            lengths = [len(text.split()) for text in normalized]
-            baselines = [self._codebleu([" ".join(tokens[:n]) for tokens, n in zip(draw, lengths)])["codebleu"]
-                         for draw in self._siblings]
-        lines = [count_lines(code) for code in predictions]
-        scores = {"codebleu": 100 * result["codebleu"],
-                  **{name: 100 * result[key] for key, name in COMPONENTS.items()},
-                  "mean_lines": sum(lines) / len(lines),
-                  "reference_mean_lines": sum(count_lines(item.reference) for item in self.items) / len(self.items),
-                  "calibrated_codebleu": 100 * (result["codebleu"] - sum(baselines) / len(baselines)),
+            scored = score_generations(predictions, self.references, [self.plans.get(item_id) for item_id in self.ids])
+            lengths = [len(text.split()) for text in scored.normalized]
+            baselines = [self._baseline(draw, lengths) for draw in self._siblings or []]
+        scores = {"codebleu": scored.codebleu["codebleu"],
+                  **{name: scored.codebleu[key] for key, name in COMPONENTS.items()},
+                  "mean_lines": scored.mean_lines,
+                  "reference_mean_lines": scored.reference_mean_lines,
+                  "calibrated_codebleu": scored.codebleu["codebleu"] - sum(baselines) / len(baselines),
                   "calibration_draws": len(baselines),
-                  "adherence": self._adherence(codes)}
+                  "adherence": scored.adherence["overall"] if scored.adherence else None}
+        logger.debug("scored %d items: CodeBLEU %.2f", len(predictions), scores["codebleu"])
         return {key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()}
-
-    def _adherence(self, codes: dict[int, str]) -> float | None:
-        from dlcodegen.metrics.adherence import mean_adherence, plan_adherence
-
-        judged = [plan_adherence(codes[item_id], plan) for item_id, plan in self.plans.items() if plan is not None]
-        return mean_adherence(judged)["overall"] if judged else None

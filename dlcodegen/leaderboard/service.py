@@ -1,20 +1,27 @@
 """The one entry point the CLI and the Space call: open the board, seed it, submit, show.
 
 A submission is validated before anything else (`validate_file`), so an invalid file is refused at once even on a
-store that still has to be seeded; then the caller seeds if needed and `add`s it. `submit_file` does both steps."""
+store that still has to be seeded; then the caller seeds if needed (`ensure_seeded`) and `add`s it. `submit_file`
+does both steps."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from dlcodegen.leaderboard.board import board_rows
 from dlcodegen.leaderboard.scoring import SCORER_VERSION, Scorer, ScoringConfig
 from dlcodegen.leaderboard.store import Entry, LeaderboardStore
-from dlcodegen.leaderboard.submission import (Submission, SubmissionError, SubmissionLimits, check_file_size,
+from dlcodegen.leaderboard.submission import (MissingSubmissionError, Submission, SubmissionLimits, check_file_size,
                                               check_meta, content_hash, read_submission)
+
+logger = logging.getLogger(__name__)
+SEEDING_NOTICE = ("seeding a fresh leaderboard in {directory}: scoring the paper's 10 generation sets and 3 baselines "
+                  "(first use only, about 2 minutes)")
 
 
 @dataclass
@@ -87,6 +94,7 @@ class Leaderboard:
             note = f"rescored {_now()[:10]} by scorer {SCORER_VERSION} (was {entry.scorer or 'unversioned'})"
             newer = replace(entry, scores=scores, scorer=SCORER_VERSION, notes=[*entry.notes, note])
             rescored += self.store.supersede(newer)
+        logger.info("rescored %d entries with scorer %s", rescored, SCORER_VERSION)
         return rescored
 
     def validate(self, data: bytes, method, backbone, contact="", link="") -> Submission:
@@ -98,7 +106,7 @@ class Leaderboard:
     def validate_file(self, path: str | Path, method, backbone, contact="", link="") -> Submission:
         path = Path(path)
         if not path.is_file():
-            raise SubmissionError(f"{path}: no such file")
+            raise MissingSubmissionError(f"{path}: no such file")
         check_file_size(path.stat().st_size, self.config.limits)  # before reading a file of any size
         return self.validate(path.read_bytes(), method, backbone, contact, link)
 
@@ -122,7 +130,17 @@ class Leaderboard:
 
     @property
     def seeded(self) -> bool:
+        """Whether the store has been seeded (it has an entries file: seeding writes it first)."""
         return self.store.entries_path.exists()
+
+    def ensure_seeded(self, on_notice: Callable[[str], None] | None = None, progress: bool = True) -> int:
+        """Seed a fresh store (see `seed`), telling `on_notice` first in one line (it takes about 2 minutes);
+        entries added, 0 when the store was seeded already. The one check front ends call."""
+        if self.seeded:
+            return 0
+        if on_notice is not None:
+            on_notice(SEEDING_NOTICE.format(directory=self.store.directory))
+        return self.seed(progress)
 
     def seed(self, progress: bool = True) -> int:
         """On a fresh store, add the paper's generation sets and the no-LLM baselines; returns entries added."""
@@ -142,4 +160,5 @@ class Leaderboard:
             entry = Entry(content_hash(seed_set.codes), seed_set.method, seed_set.backbone, _now(), seed_set.source,
                           scores, items=len(seed_set.codes), notes=[seed_set.note], scorer=SCORER_VERSION)
             added += self.store.append(entry, seed_set.codes)[1]
+        logger.info("seeded %d entries in %s", added, self.store.directory)
         return added

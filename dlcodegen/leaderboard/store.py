@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dlcodegen.files import user_data_dir, write_atomic
+from dlcodegen.core.errors import InputError, ServiceError
+from dlcodegen.files import JsonLinesError, iter_jsonl, jsonl_text, read_jsonl, user_data_dir, write_atomic
+
+logger = logging.getLogger(__name__)
 
 LEADERBOARD_DIR_ENV = "DLCODEGEN_LEADERBOARD_DIR"
 ENTRIES_FILE = "entries.jsonl"
@@ -32,8 +36,12 @@ LOCK_TIMEOUT = 120.0  # seconds a writer waits for another before giving up with
 SOURCES = ("paper", "baseline", "submission")
 
 
-class StoreError(RuntimeError):
-    """The store cannot be written (locked too long, or not writable)."""
+class StoreError(ServiceError):
+    """The store cannot be used now: locked too long by another writer, or not writable (the message says why)."""
+
+
+class CorruptStoreError(StoreError, InputError):
+    """A complete line of `entries.jsonl` cannot be read (edited by hand, or damaged): the store needs repair."""
 
 
 def default_dir(path: str | os.PathLike | None = None) -> Path:
@@ -72,8 +80,7 @@ def _checksum(data: dict) -> str:
 
 def _codes_text(codes: dict[int, str]) -> str:
     # ASCII-escaped JSON: no character inside a line can be mistaken for a line break by any reader.
-    return "".join(json.dumps({"id": item_id, "code": codes[item_id]}) + "\n"
-                   for item_id in sorted(codes))
+    return jsonl_text(({"id": item_id, "code": codes[item_id]} for item_id in sorted(codes)), ensure_ascii=True)
 
 
 class LeaderboardStore:
@@ -97,8 +104,18 @@ class LeaderboardStore:
             data = self.entries_path.read_bytes()
         except FileNotFoundError:
             return []
-        complete = data[:data.rfind(b"\n") + 1]
-        return [Entry.from_record(json.loads(line)) for line in complete.decode("utf-8").split("\n") if line]
+        entries, number = [], 0
+        try:
+            for number, record in iter_jsonl(data[:data.rfind(b"\n") + 1].decode("utf-8")):
+                if not isinstance(record, dict):
+                    raise TypeError("not an object")
+                entries.append(Entry.from_record(record))
+        except (JsonLinesError, UnicodeDecodeError) as error:
+            raise CorruptStoreError(f"{self.entries_path}: {error}; the store needs repair") from None
+        except TypeError as error:
+            raise CorruptStoreError(f"{self.entries_path}: line {number} is not an entry ({error}); the store needs "
+                                    "repair") from None
+        return entries
 
     def current(self) -> list[Entry]:
         """One entry per submission, in the order they were first added: the latest line of each hash."""
@@ -112,9 +129,7 @@ class LeaderboardStore:
         return next((entry for entry in reversed(self.entries()) if entry.hash == content_hash), None)
 
     def codes(self, content_hash: str) -> dict[int, str]:
-        path = self.submissions_dir / f"{content_hash}.jsonl"
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
-        return {row["id"]: row["code"] for row in rows}
+        return {row["id"]: row["code"] for _, row in read_jsonl(self.submissions_dir / f"{content_hash}.jsonl")}
 
     def append(self, entry: Entry, codes: dict[int, str]) -> tuple[Entry, bool]:
         """Add `entry` (and its codes) unless an entry with its hash exists: (the entry on the board, added?)."""
@@ -123,7 +138,8 @@ class LeaderboardStore:
             if existing is not None:
                 return existing, False
             write_atomic(self.submissions_dir / f"{entry.hash}.jsonl", _codes_text(codes))
-            self._append_line(json.dumps(entry.record()) + "\n")
+            self._append_line(entry)
+            logger.info("added %s (%s) as %s", entry.method, entry.backbone, entry.hash[:12])
             return entry, True
 
     def supersede(self, entry: Entry) -> bool:
@@ -135,7 +151,8 @@ class LeaderboardStore:
                 raise KeyError(f"no entry with hash {entry.hash[:12]} to supersede")
             if existing.scorer == entry.scorer:
                 return False
-            self._append_line(json.dumps(entry.record()) + "\n")
+            self._append_line(entry)
+            logger.info("superseded %s: scorer %r -> %r", entry.hash[:12], existing.scorer, entry.scorer)
             return True
 
     @contextmanager
@@ -144,6 +161,7 @@ class LeaderboardStore:
 
         try:
             with self._file_lock(), (self._write_lock or nullcontext()):
+                logger.debug("holding the lock of %s", self.directory)
                 yield
         except Timeout:
             raise StoreError(f"the leaderboard store {self.directory} stayed locked for {LOCK_TIMEOUT:.0f} s; "
@@ -151,11 +169,11 @@ class LeaderboardStore:
         except OSError as error:
             raise StoreError(f"cannot write the leaderboard store {self.directory}: {error.strerror}") from None
 
-    def _append_line(self, line: str) -> None:
+    def _append_line(self, entry: Entry) -> None:
         self._trim_torn_tail()
         handle = os.open(self.entries_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(handle, line.encode("utf-8"))
+            os.write(handle, jsonl_text([entry.record()], ensure_ascii=True).encode("utf-8"))
             os.fsync(handle)
         finally:
             os.close(handle)
@@ -167,6 +185,7 @@ class LeaderboardStore:
         except FileNotFoundError:
             return
         if data and not data.endswith(b"\n"):
+            logger.info("%s: trimming a last line a crashed writer left without its newline", self.entries_path)
             with open(self.entries_path, "r+b") as handle:
                 handle.truncate(data.rfind(b"\n") + 1)
 
@@ -175,7 +194,8 @@ class LeaderboardStore:
         submission files missing or not matching their hash."""
         from dlcodegen.leaderboard.submission import content_hash
 
-        problems, seen = [], set()
+        problems: list[str] = []
+        seen: set[tuple[str, str]] = set()
         try:
             data = self.entries_path.read_bytes()
         except FileNotFoundError:

@@ -11,9 +11,17 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
+from dlcodegen.core.errors import InputError, MissingError
+from dlcodegen.files import JsonLinesError, iter_jsonl
+from dlcodegen.predictions import ids_text
 
-class SubmissionError(ValueError):
+
+class SubmissionError(InputError):
     """The submission is not accepted; the message is one line naming the problem."""
+
+
+class MissingSubmissionError(SubmissionError, MissingError):
+    """The submitted file is not there."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,7 @@ class Submission:
 
 _NAME = re.compile(r"^[\w .+\-/()\[\]:@#&,']+$")
 _LINK = re.compile(r"^https?://[^\s<>\"'`\\]+$")
-_OPTIONAL_ROW_KEYS = {"verify", "verify_before_repair"}  # what `bench --verify` adds; not used for scoring
+_OPTIONAL_ROW_KEYS = {"plan", "verify", "verify_before_repair"}  # what `bench` adds; not used for scoring
 
 
 def content_hash(codes: dict[int, str]) -> str:
@@ -104,11 +112,7 @@ def _text(data: bytes, limits: SubmissionLimits) -> str:
         raise SubmissionError(f"the file is not UTF-8 text (invalid byte at offset {error.start})") from None
 
 
-def _row(line: str, number: int, limits: SubmissionLimits) -> tuple[int, str]:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise SubmissionError(f"line {number}: not valid JSON ({error.msg})") from None
+def _row(row, number: int, limits: SubmissionLimits) -> tuple[int, str]:
     if not isinstance(row, dict) or "id" not in row or "code" not in row:
         raise SubmissionError(f'line {number}: each line must be an object with "id" and "code"')
     unknown = set(row) - {"id", "code"} - _OPTIONAL_ROW_KEYS
@@ -134,30 +138,26 @@ def _row(line: str, number: int, limits: SubmissionLimits) -> tuple[int, str]:
     return item_id, code
 
 
-def _ids_text(ids: list[int]) -> str:
-    return ", ".join(map(str, ids[:10])) + (" ..." if len(ids) > 10 else "")
-
-
 def parse_codes(data: bytes, expected_ids: Iterable[int],
                 limits: SubmissionLimits = SubmissionLimits()) -> dict[int, str]:
     """`{id: code}` for exactly the expected ids, or `SubmissionError` for the first problem."""
     expected = sorted(set(expected_ids))
     codes: dict[int, str] = {}
     first_line: dict[int, int] = {}
-    # Only "\n" ends a JSON Lines row: U+2028 and friends are valid inside a row (`bench` writes them raw).
-    for number, line in enumerate(_text(data, limits).split("\n"), start=1):
-        if not line.strip():
-            continue
-        item_id, code = _row(line, number, limits)
-        if item_id in codes:
-            raise SubmissionError(f"line {number}: duplicate id {item_id} (first on line {first_line[item_id]})")
-        if item_id not in expected:
-            raise SubmissionError(f"line {number}: unknown id {item_id}; DLCodeEval ids are "
-                                  f"{expected[0]}..{expected[-1]}")
-        codes[item_id], first_line[item_id] = code, number
+    try:
+        for number, row in iter_jsonl(_text(data, limits)):
+            item_id, code = _row(row, number, limits)
+            if item_id in codes:
+                raise SubmissionError(f"line {number}: duplicate id {item_id} (first on line {first_line[item_id]})")
+            if item_id not in expected:
+                raise SubmissionError(f"line {number}: unknown id {item_id}; DLCodeEval ids are "
+                                      f"{expected[0]}..{expected[-1]}")
+            codes[item_id], first_line[item_id] = code, number
+    except JsonLinesError as error:
+        raise SubmissionError(str(error)) from None
     missing = sorted(set(expected) - set(codes))
     if missing:
-        raise SubmissionError(f"{len(missing)} DLCodeEval id(s) missing: {_ids_text(missing)} (every id "
+        raise SubmissionError(f"{len(missing)} DLCodeEval id(s) missing: {ids_text(missing)} (every id "
                               f"{expected[0]}..{expected[-1]} exactly once)")
     if not any(code.strip() for code in codes.values()):
         raise SubmissionError("every item's code is empty")

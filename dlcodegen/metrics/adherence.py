@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import math
 
-from dlcodegen.metrics.plan_metrics import normalize_label
-from dlcodegen.planning.plan import Plan
+from dlcodegen.core.plan import LABEL_FIELDS, NUMBER_FIELDS, Plan, normalize_label
 
-LABEL_FIELDS = ("optimizer", "loss_function", "evaluation_metric")
-NUMBER_FIELDS = ("learning_rate", "batch_size", "epochs")
 ADHERENCE_FIELDS = ("layers", *LABEL_FIELDS, *NUMBER_FIELDS)
 
 
@@ -68,7 +65,7 @@ def compare_plans(code_plan: Plan, plan: Plan) -> dict[str, float | None]:
 
 def plan_adherence(code: str, plan: Plan) -> dict[str, float | None]:
     """Adherence of `code` to `plan` (see the module docstring)."""
-    from dlcodegen.planning.code_plan import plan_from_code
+    from dlcodegen.analysis import plan_from_code
 
     return compare_plans(plan_from_code(code, plan.task_category), plan)
 

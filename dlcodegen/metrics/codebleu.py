@@ -8,6 +8,9 @@ Speed comes from analysing each document once: tokens, n-gram counts, the tree-s
 s-expressions and the data-flow graph are computed per document (`PreparedCode`), not per (prediction, reference)
 pair, and matched with hash sets/multisets instead of list scans. A leaderboard prepares the references once
 (`prepare_references`) and scores every submission against them.
+
+This engine alone answers fractions in [0, 1], the `codebleu` package's scale, so that it can be checked equal to
+it; the package reports CodeBLEU in percent through `dlcodegen.metrics.scoring.score_codebleu`.
 """
 
 from __future__ import annotations
@@ -294,7 +297,8 @@ def corpus_codebleu(predictions: Sequence[str | PreparedCode],
                     references: Sequence[str | Sequence[str]] | list[list[PreparedReference]],
                     lang: str = "python", weights: Sequence[float] = DEFAULT_WEIGHTS,
                     per_item: bool = False) -> dict:
-    """Corpus-level CodeBLEU and its four components, fractions in [0, 1]; `per_item` adds one dict per pair."""
+    """Corpus-level CodeBLEU and its four components, fractions in [0, 1] (`score_codebleu` reports them in
+    percent, after normalisation); `per_item` adds one dict per pair."""
     if len(predictions) != len(references):
         raise ValueError(f"got {len(predictions)} predictions but {len(references)} references: "
                          "each prediction needs its reference(s)")

@@ -1,4 +1,5 @@
 """Field-level plan metrics of the DLCodeGen paper (Table IV): BLEU, exact match, mean Levenshtein distance, MAE.
+BLEU and exact match are in percent (0-100), the package's one scale; distances and errors in the field's units.
 
 Every definition is spelled out in `evaluate_metrics/dl_plan_metrics/README.md`; keep the two in step.
 """
@@ -6,15 +7,12 @@ Every definition is spelled out in `evaluate_metrics/dl_plan_metrics/README.md`;
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from dlcodegen.planning.plan import Plan, PlanParseError
+from dlcodegen.core.distance import layers_distance
+from dlcodegen.core.plan import EM_FIELDS, MAE_FIELDS, Plan, PlanParseError, normalize_label
 
-EM_FIELDS = {"category_em": "task_category", "loss_function_em": "loss_function", "optimizer_em": "optimizer",
-             "metric_em": "evaluation_metric"}
-MAE_FIELDS = {"learning_rate_mae": "learning_rate", "batch_size_mae": "batch_size", "epochs_mae": "epochs"}
 RESULT_KEYS = ("bleu", "input_bleu", "output_bleu", "category_em", "layers_mld", "learning_rate_mae",
                "loss_function_em", "optimizer_em", "batch_size_mae", "epochs_mae", "metric_em", "unparseable",
                "count")
@@ -27,53 +25,11 @@ METRIC_NAMES = {
 }
 LOWER_IS_BETTER = frozenset({"layers_mld", "learning_rate_mae", "batch_size_mae", "epochs_mae", "unparseable"})
 
-# Spellings that name the same thing once case and punctuation are gone.
-_ALIASES = {
-    "mse": "meansquarederror", "mae": "meanabsoluteerror", "mape": "meanabsolutepercentageerror",
-    "rmse": "rootmeansquarederror", "bce": "binarycrossentropy", "cce": "categoricalcrossentropy",
-    "scce": "sparsecategoricalcrossentropy", "logloss": "binarycrossentropy", "acc": "accuracy",
-    "auc": "auc", "rocauc": "auc", "sgd": "sgd", "iou": "meaniou", "intersectionoverunion": "meaniou",
-}
-_WRAPPERS = re.compile(r"^(?:tf\.)?(?:keras\.)?(?:(?:losses|optimizers|metrics|optimizers\.legacy)\.)")
-
 
 @dataclass
 class _Item:
     plan: Plan | None  # None: the prediction could not be read
     text: str  # the text used for whole-plan BLEU
-
-
-def normalize_label(value: str | None) -> str | None:
-    """Comparable form of a categorical field: module prefix, call arguments, case and punctuation removed."""
-    if value is None:
-        return None
-    parts = []
-    for part in str(value).split(","):
-        part = _WRAPPERS.sub("", part.strip().strip("'\"`"))
-        part = re.sub(r"\(.*\)?$", "", part)  # Adam(learning_rate=1e-3) -> Adam
-        part = re.sub(r"\bloss\b$", "", part.strip(), flags=re.I) if len(part.split()) > 1 else part
-        key = re.sub(r"[^a-z0-9]", "", part.lower())
-        if key:
-            parts.append(_ALIASES.get(key, key))
-    return ",".join(sorted(set(parts))) if parts else None
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Character-level edit distance (unit costs for insertion, deletion and substitution)."""
-    from rapidfuzz.distance import Levenshtein
-
-    return Levenshtein.distance(a, b)
-
-
-def layers_distance(predicted: list[str] | None, reference: list[str]) -> float:
-    """Mean character-level Levenshtein distance between the layers at the same position (missing ones: "")."""
-    predicted = predicted or []
-    length = max(len(predicted), len(reference))
-    if length == 0:
-        return 0.0
-    padded_pred = predicted + [""] * (length - len(predicted))
-    padded_ref = reference + [""] * (length - len(reference))
-    return sum(levenshtein(p, r) for p, r in zip(padded_pred, padded_ref)) / length
 
 
 def _read(value: Any) -> _Item:
@@ -121,7 +77,7 @@ def compute_plan_metrics(predictions: Sequence[str | dict | Plan | None],
     for position, ref in enumerate(refs):
         if ref.plan is None:
             raise ValueError(f"reference {position} is not a readable plan")
-    result: dict[str, float] = {"bleu": _bleu([p.text for p in preds], [r.text for r in refs])}
+    result: dict[str, float | None] = {"bleu": _bleu([p.text for p in preds], [r.text for r in refs])}
     for key, name in (("input_bleu", "input"), ("output_bleu", "output")):
         pairs = [(_field(p, name) or "", _field(r, name)) for p, r in zip(preds, refs) if _field(r, name)]
         result[key] = _bleu([p for p, _ in pairs], [r for _, r in pairs]) if pairs else None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dlcodegen.metrics.plan_metrics import EM_FIELDS, LOWER_IS_BETTER, METRIC_NAMES, RESULT_KEYS
+from dlcodegen.core.plan import EM_FIELDS
+from dlcodegen.metrics.plan_metrics import LOWER_IS_BETTER, METRIC_NAMES, RESULT_KEYS
 from dlcodegen.paper import TABLE4_GPT2_LARGE_BEAM
 
 

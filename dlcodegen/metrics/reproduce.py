@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dlcodegen.metrics.normalize import DEFAULT_NORMALIZATION
 from dlcodegen.paper import TABLE2, TABLE2_BACKBONES, TABLE2_COLUMN_TITLES, TABLE2_COLUMNS, TABLE2_METHODS
 
 CODEBLEU_TOLERANCE = 1.5
@@ -30,7 +31,7 @@ def generation_sets(generations) -> dict[tuple[str, str], dict[int, str]]:
     return by_key
 
 
-def reproduce_table2(references: list[str], generations, normalize_mode: str = "dlcodegen",
+def reproduce_table2(references: list[str], generations, normalize_mode: str = DEFAULT_NORMALIZATION,
                      progress: bool = True) -> tuple[list[Table2Row], int]:
     """Score the 10 released generation sets; returns the rows and the number of unformatted references."""
     from tqdm.auto import tqdm
@@ -45,7 +46,7 @@ def reproduce_table2(references: list[str], generations, normalize_mode: str = "
         predictions = [generated[index] for index in range(len(references))]
         scores = score_codebleu(predictions, references, normalize_mode=normalize_mode)
         unformatted_refs = scores.get("unformatted_references", 0)
-        rows.append(Table2Row(backbone, method, tuple(100 * scores[key] for key in TABLE2_COLUMNS),
+        rows.append(Table2Row(backbone, method, tuple(scores[key] for key in TABLE2_COLUMNS),
                               TABLE2[(backbone, method)], scores.get("unformatted_predictions", 0)))
     return rows, unformatted_refs
 

@@ -29,10 +29,12 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from dlcodegen.metrics.plan_metrics import normalize_label
+from dlcodegen.core.errors import MissingError
+from dlcodegen.core.plan import normalize_label
 
-FIELDS = ("task_category", "loss_function", "evaluation_metric", "optimizer")
-DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "models" / "plan-classifiers"
+FIELDS = ("task_category", "loss_function", "evaluation_metric", "optimizer")  # the classified plan fields
+# The shipped classifiers are package data (pyproject.toml), so an installed wheel finds them here too.
+DEFAULT_FOLDER = Path(__file__).resolve().parent / "plan_classifiers"
 CONFIG_FILE = "classifier.json"
 WEIGHTS_FILE = "weights.safetensors"
 FORMAT_VERSION = 1
@@ -41,6 +43,7 @@ MODELS = ("svm", "logreg", "ridge")
 # DLPlanData-train text's nearest training text has a median cosine of 0.59 (0.70 with plain KFold); validation
 # texts' nearest train text: 0.52. Plain KFold rewards memorising near-copies that validation and test do not have.
 GROUP_THRESHOLD = 0.75
+
 
 
 def item_text(requirement: str, attributes=None) -> str:
@@ -378,7 +381,7 @@ class TextClassifier:
 
         folder = Path(folder)
         if not (folder / CONFIG_FILE).is_file() or not (folder / WEIGHTS_FILE).is_file():
-            raise FileNotFoundError(f"{folder} is not a text classifier folder ({CONFIG_FILE} and {WEIGHTS_FILE})")
+            raise MissingError(f"{folder} is not a text classifier folder ({CONFIG_FILE} and {WEIGHTS_FILE})")
         document = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
         if document.get("format") != "dlcodegen-text-classifier" or document.get("version") != FORMAT_VERSION:
             raise ValueError(f"{folder / CONFIG_FILE} is not a version-{FORMAT_VERSION} dlcodegen text classifier")
@@ -405,11 +408,12 @@ class TextClassifier:
 
 
 def load_classifiers(folder: str | Path = DEFAULT_FOLDER, names: Iterable[str] = FIELDS) -> dict[str, TextClassifier]:
-    """`{field: TextClassifier}` for each `folder/<field>/` present (the shipped models/plan-classifiers)."""
+    """`{field: TextClassifier}` for each `folder/<field>/` present (the shipped DEFAULT_FOLDER)."""
     folder = Path(folder)
     found = {name: TextClassifier.load(folder / name) for name in names if (folder / name / CONFIG_FILE).is_file()}
     if not found:
-        raise FileNotFoundError(f"no plan field classifiers under {folder} (train them: python training/classifiers.py)")
+        raise MissingError(f"no plan field classifiers under {folder} "
+                                "(train them: python -m dlcodegen.training.classifiers)")
     return found
 
 

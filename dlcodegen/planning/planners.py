@@ -6,39 +6,27 @@ turns a command-line spec (`retrieval`, a model folder or a Hub id) into one.
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from dlcodegen.planning.plan import Plan, check_requirement
-from dlcodegen.planning.reader import adapt, attributes_text, read_facts
-from dlcodegen.metrics.plan_metrics import EM_FIELDS, MAE_FIELDS, layers_distance, normalize_label
+from dlcodegen.core.distance import layers_distance
+from dlcodegen.core.errors import InputError, MissingError
+from dlcodegen.core.items import attributes_text
+from dlcodegen.core.protocols import Planner, PlanPrediction
+from dlcodegen.core.plan import (CATEGORY_FIELD, IO_FIELDS, LABEL_FIELDS, NUMBER_FIELDS, Plan, check_requirement,
+                                 normalize_label)
+from dlcodegen.planning.reader import adapt, flat_attributes, read_facts
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_PLANNER = "retrieval"
-CATEGORICAL = ("optimizer", "loss_function", "evaluation_metric")
-NUMERIC = ("learning_rate", "batch_size", "epochs")
-TEXT_FIELDS = ("input", "output")
-
-
-@dataclass
-class PlanPrediction:
-    plan: Plan | None
-    plan_text: str
-    repairs: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    def as_row(self, item_id: int) -> dict:
-        return {"id": item_id, "plan": self.plan.to_dict() if self.plan else None, "plan_text": self.plan_text}
-
-
-def _attributes_text(attributes) -> str:
-    if attributes is None:
-        return ""
-    return attributes if isinstance(attributes, str) else str(attributes)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -104,14 +92,14 @@ class RetrievalPlanner:
 
         self.config = config or RetrievalPlannerConfig()
         if not rows:
-            raise ValueError("the retrieval planner needs at least one training plan")
+            raise InputError("the retrieval planner needs at least one training plan")
         self.plans = [Plan.from_text(row["plan_text"]) for row in rows]
         documents = [_words(f"{row['user_requirement']} {row['dataset_attributes']}") for row in rows]
         self.index = BM25Okapi(documents)
         self.classifiers = {name: classifiers[name] for name in self.config.classified_fields
                             if classifiers and name in classifiers}
         self._profiles = {name: [_TextProfile(getattr(plan, name) or "") for plan in self.plans]
-                          for name in TEXT_FIELDS}
+                          for name in IO_FIELDS}
         words = Counter(word for profiles in self._profiles.values() for profile in profiles
                         for word in set(profile.words))
         self._rare_words = {word for word, count in words.items() if count < 0.01 * len(self.plans)}
@@ -129,14 +117,16 @@ class RetrievalPlanner:
             classifiers = classify.load_classifiers(folder, config.classified_fields)
         else:
             if config.classifier_folder:
-                raise FileNotFoundError(f"{folder} lacks a saved classifier for one of {config.classified_fields}")
+                raise MissingError(f"{folder} lacks a saved classifier for one of {config.classified_fields}")
+            logger.warning("no shipped plan classifiers in %s (installed without the package data?): fitting them on "
+                           "DLPlanData train + validation instead", folder)
             labelled = rows + list(load_local("dlplandata", split="validation", path=path))
             classifiers = classify.fit_classifiers(labelled, config.classified_fields)
         return cls(rows, config, classifiers)
 
     def neighbours(self, requirement: str, attributes="") -> list[tuple[int, float]]:
         check_requirement(requirement)
-        words = _words(f"{requirement} {_attributes_text(attributes)}")
+        words = _words(f"{requirement} {attributes_text(attributes)}")
         scores = self.index.get_scores(words)
         count = max(1, self.config.k, self.config.text_candidates)
         order = sorted(range(len(scores)), key=lambda i: -scores[i])[:count]
@@ -146,18 +136,18 @@ class RetrievalPlanner:
         candidates = self.neighbours(requirement, attributes)
         neighbours = candidates[: max(1, self.config.k)]
         plan = Plan(**self.plans[neighbours[0][0]].field_values())
-        for name in ("task_category", *CATEGORICAL):
+        for name in (CATEGORY_FIELD, *LABEL_FIELDS):
             classifier = self.classifiers.get(name)
             setattr(plan, name, classifier.predict_one(requirement, attributes) if classifier
                     else self._vote(neighbours, name, getattr(plan, name)))
-        for name in NUMERIC:
+        for name in NUMBER_FIELDS:
             values = sorted(v for i, _ in neighbours if (v := getattr(self.plans[i], name)) is not None)
             if values:
                 setattr(plan, name, statistics.median_low(values))
         plan.layers = self._central_layers(neighbours) or plan.layers
-        item_text = f"{requirement} {attributes_text(attributes)}"
+        item_text = f"{requirement} {flat_attributes(attributes)}"
         facts = read_facts(requirement, attributes)
-        for name in TEXT_FIELDS:
+        for name in IO_FIELDS:
             text = self._item_text_field(name, candidates[: self.config.text_candidates], item_text)
             if text is not None:
                 setattr(plan, name, adapt(text, facts))
@@ -220,16 +210,16 @@ class NeuralPlanner:
 
         path = Path(model)
         if not path.exists() and (str(model).startswith((".", "/")) or path.suffix or len(path.parts) > 2):
-            raise FileNotFoundError(f"planner model folder {model} does not exist")
+            raise MissingError(f"planner model folder {model} does not exist")
         if path.exists() and not (path / "config.json").is_file():
-            raise FileNotFoundError(f"{model} is not a model folder (no config.json)")
+            raise MissingError(f"{model} is not a model folder (no config.json)")
         self.name = str(model)
         self.num_beams, self.max_new_tokens, self.batch_size = num_beams, max_new_tokens, batch_size
         try:
             self.pipe = DLPlanGenerationPipeline(model=AutoModelForCausalLM.from_pretrained(str(model)),
                                                  tokenizer=AutoTokenizer.from_pretrained(str(model)), device=device)
         except OSError as error:  # not a folder here, and the Hub is unreachable or has no such repo
-            raise FileNotFoundError(f"planner {model} is neither a model folder here nor a model the Hugging Face "
+            raise MissingError(f"planner {model} is neither a model folder here nor a model the Hugging Face "
                                     f"Hub could provide ({type(error).__name__})") from None
 
     def _options(self) -> dict:
@@ -257,42 +247,12 @@ class NeuralPlanner:
 
 
 HYBRID_FILE = "hybrid.json"  # in a neural planner's model folder: the fields it predicts better than retrieval
-# The plan field each Table IV metric judges.
-METRIC_FIELDS = {"input_bleu": "input", "output_bleu": "output", "layers_mld": "layers", **EM_FIELDS, **MAE_FIELDS}
-
-
-def better_fields(retrieval_metrics: dict, neural_metrics: dict) -> list[str]:
-    """The plan fields whose metric the neural planner beats the retrieval planner on (strictly)."""
-    from dlcodegen.metrics.plan_metrics import LOWER_IS_BETTER
-
-    fields = []
-    for key, name in METRIC_FIELDS.items():
-        ours, theirs = neural_metrics.get(key), retrieval_metrics.get(key)
-        if ours is None or theirs is None:
-            continue
-        if (ours < theirs) if key in LOWER_IS_BETTER else (ours > theirs):
-            fields.append(name)
-    return fields
-
-
-def write_hybrid_choice(model: str | Path, retrieval_metrics: dict, neural_metrics: dict, split: str) -> dict:
-    """Record in the model folder which fields the hybrid takes from the model, and the evidence."""
-    import json
-
-    choice = {"neural_fields": better_fields(retrieval_metrics, neural_metrics), "chosen_on": f"DLPlanData {split}",
-              "retrieval": retrieval_metrics, "neural": neural_metrics}
-    (Path(model) / HYBRID_FILE).write_text(json.dumps(choice, indent=2) + "\n", encoding="utf-8")
-    return choice
-
-
 def hybrid_fields(model: str | Path) -> tuple[str, ...]:
     import json
 
-    from dlcodegen.errors import UserError
-
     path = Path(model) / HYBRID_FILE
     if not path.is_file():
-        raise UserError(f"hybrid:{model} needs {path}, the fields chosen on validation: "
+        raise MissingError(f"hybrid:{model} needs {path}, the fields chosen on validation: "
                         f"run `dlcodegen plan hybrid {model}` first")
     return tuple(json.loads(path.read_text(encoding="utf-8"))["neural_fields"])
 
@@ -323,7 +283,7 @@ class HybridPlanner:
         return results
 
 
-def load_planner(spec: str | None = None, data_path: str | None = None, **options):
+def load_planner(spec: str | None = None, data_path: str | os.PathLike | None = None, **options) -> Planner:
     """`retrieval`, `hybrid:MODEL`, a model folder or a Hub id; `None` gives the shipped default."""
     spec = spec or DEFAULT_PLANNER
     if spec == "retrieval":
@@ -352,14 +312,3 @@ def predict_rows(planner, rows, progress: bool = True) -> list[dict]:
     """`{"id", "plan", "plan_text"}` for each DLPlanData row."""
     return [prediction.as_row(row_id)
             for prediction, row_id in zip(predict_split(planner, rows, progress), rows["id"])]
-
-
-def evaluate_planner(planner, rows, limit: int | None = None, progress: bool = True) -> dict:
-    """Plan metrics of `planner` on DLPlanData `rows` (a split, or its first `limit` rows)."""
-    from dlcodegen.metrics.plan_metrics import compute_plan_metrics
-
-    if limit:
-        rows = rows.select(range(min(limit, len(rows))))
-    predictions = predict_split(planner, rows, progress)
-    return compute_plan_metrics([p.plan if p.plan is not None else p.plan_text for p in predictions],
-                                rows["plan_text"])

@@ -33,7 +33,7 @@ class ItemFacts:
     num_classes: int | None = None
 
 
-def attributes_text(attributes) -> str:
+def flat_attributes(attributes) -> str:
     """The attributes as plain text: a JSON object (DLPlanData's `json` format) flattened to `key: value` parts."""
     if attributes is None:
         return ""
@@ -60,7 +60,7 @@ def _count(word: str) -> int | None:
 
 def read_facts(requirement: str, attributes) -> ItemFacts:
     """What the requirement and attributes say about image size, channels and the number of classes."""
-    text = f"{requirement} {attributes_text(attributes)}"
+    text = f"{requirement} {flat_attributes(attributes)}"
     facts = ItemFacts()
     size = _SIZE.search(text) or _TUPLE_SIZE.search(text)
     if size:

@@ -1,9 +1,11 @@
-"""CodeBLEU as an `evaluate` metric: CodeXGLUE's definition, optionally after the DLCodeGen paper's normalisation."""
+"""CodeBLEU as an `evaluate` metric: CodeXGLUE's definition, in percent, after the DLCodeGen paper's normalisation
+(the package's default; `normalize="none"` for none)."""
 
 import datasets
 import evaluate
 
 from dlcodegen.metrics.codebleu import DEFAULT_WEIGHTS
+from dlcodegen.metrics.normalize import DEFAULT_NORMALIZATION
 from dlcodegen.metrics.scoring import score_codebleu
 
 _CITATION = """\
@@ -19,11 +21,12 @@ _CITATION = """\
 
 _DESCRIPTION = """\
 CodeBLEU = alpha * BLEU + beta * keyword-weighted BLEU + gamma * AST subtree match + theta * data-flow match,
-corpus level, as in CodeXGLUE. Scores equal the `codebleu` PyPI package except where it departs from CodeXGLUE
-(a corpus data-flow score of 0 counts as 1 there). `normalize="dlcodegen"` first applies the DLCodeGen paper's
-post-processing read literally (fence lines and comments out line by line, black at line length 210, one line,
-spaces around special characters, spaces inside strings made underscores); `"dlcodegen-principled"` is a cleaner
-reading (fenced code extracted, CodeXGLUE's comment remover, strings kept whole).
+corpus level, as in CodeXGLUE, in percent (0-100), by default after the DLCodeGen paper's post-processing read
+literally (`normalize="dlcodegen"`: fence lines and comments out line by line, black at line length 210, one line,
+spaces around special characters, spaces inside strings made underscores), as every score of the dlcodegen package.
+With `normalize="none"` the scores are 100 times the `codebleu` PyPI package's, except where it departs from
+CodeXGLUE (a corpus data-flow score of 0 counts as 1 there). `"dlcodegen-principled"` is a cleaner reading
+(fenced code extracted, CodeXGLUE's comment remover, strings kept whole).
 """
 
 _KWARGS_DESCRIPTION = """
@@ -32,18 +35,18 @@ Args:
     references: list of reference code strings, or list of lists of references (one list per prediction).
     lang: programming language (default "python").
     weights: (alpha, beta, gamma, theta), default (0.25, 0.25, 0.25, 0.25).
-    normalize: "none" (default), "dlcodegen" (the paper's post-processing, read literally), "dlcodegen-principled"
+    normalize: "dlcodegen" (default: the paper's post-processing, read literally), "none", "dlcodegen-principled"
         or "dlcodegen-principled-split-strings" (see the metric card).
     per_item: also return `per_item`, a list with the five scores of each pair on its own.
 Returns:
-    codebleu, ngram_match_score, weighted_ngram_match_score, syntax_match_score, dataflow_match_score: fractions
-    in [0, 1]; with a dlcodegen normalisation also unformatted_predictions and unformatted_references (documents
+    codebleu, ngram_match_score, weighted_ngram_match_score, syntax_match_score, dataflow_match_score: percent
+    (0-100); with a dlcodegen normalisation also unformatted_predictions and unformatted_references (documents
     black could not parse, scored unformatted).
 Examples:
     >>> codebleu = evaluate.load("./evaluate_metrics/codebleu")
     >>> code = "def add(a, b):\n    total = a + b\n    return total"
     >>> codebleu.compute(predictions=[code], references=[code])["codebleu"]
-    1.0
+    100.0
 """
 
 
@@ -64,7 +67,7 @@ class CodeBLEU(evaluate.Metric):
                             "https://github.com/microsoft/CodeXGLUE/tree/main/Code-Code/code-to-code-trans/evaluator"],
         )
 
-    def _compute(self, predictions, references, lang="python", weights=DEFAULT_WEIGHTS, normalize="none",
-                 per_item=False):
+    def _compute(self, predictions, references, lang="python", weights=DEFAULT_WEIGHTS,
+                 normalize=DEFAULT_NORMALIZATION, per_item=False):
         return score_codebleu(predictions, references, lang=lang, weights=tuple(weights), normalize_mode=normalize,
                               per_item=per_item)

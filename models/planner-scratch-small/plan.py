@@ -12,10 +12,22 @@ import json
 import math
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
-TEXT_FIELDS = ("task_category", "input", "output", "preprocess", "optimizer", "loss_function", "evaluation_metric")
+from .errors import InputError
+
+# The plan's field groups, the one home of each (every other module imports them from here).
+CATEGORY_FIELD = "task_category"
+IO_FIELDS = ("input", "output")  # free text describing the data that goes in and comes out
+DESCRIPTION_FIELDS = (*IO_FIELDS, "preprocess")  # free text, compared by BLEU
+LABEL_FIELDS = ("optimizer", "loss_function", "evaluation_metric")  # labels, compared by `normalize_label`
 NUMBER_FIELDS = ("learning_rate", "batch_size", "epochs")
+TEXT_FIELDS = (CATEGORY_FIELD, *DESCRIPTION_FIELDS, *LABEL_FIELDS)  # every field held as one string
+FIELD_NAMES = (CATEGORY_FIELD, *DESCRIPTION_FIELDS, "layers", *LABEL_FIELDS, *NUMBER_FIELDS)
+# The plan metrics' key for each field they compare by exact match (labels) and by absolute error (numbers).
+EM_FIELDS = {"category_em": "task_category", "loss_function_em": "loss_function", "optimizer_em": "optimizer",
+             "metric_em": "evaluation_metric"}
+MAE_FIELDS = {"learning_rate_mae": "learning_rate", "batch_size_mae": "batch_size", "epochs_mae": "epochs"}
 
 # Normalised key (lower case, letters and digits only) -> plan field. Searched breadth-first in the plan dict.
 _KEY_ALIASES = {
@@ -34,7 +46,7 @@ _KEY_ALIASES = {
 _PLAN_WRAPPERS = {"codeplan", "plan", "solutionplan"}
 
 
-class PlanParseError(ValueError):
+class PlanParseError(InputError):
     """The text holds no plan that can be read, even after repair."""
 
 
@@ -66,7 +78,7 @@ def _as_layers(value: Any) -> list[str] | None:
         return None
     if isinstance(value, list):
         return [item if isinstance(item, str) else json.dumps(item, ensure_ascii=False) for item in value]
-    return [_as_text(value)]
+    return [cast(str, _as_text(value))]  # not None: value is not None
 
 
 def _as_float(value: Any) -> float | None:
@@ -116,8 +128,9 @@ class Plan:
                 break
         found = {name: _find(data, aliases) for name, aliases in _KEY_ALIASES.items()}
         value = {name: hit[1] for name, hit in found.items()}
+        texts: dict[str, Any] = {name: _as_text(value[name]) for name in TEXT_FIELDS}
         return cls(
-            **{name: _as_text(value[name]) for name in TEXT_FIELDS},
+            **texts,
             layers=_as_layers(value["layers"]),
             learning_rate=_as_float(value["learning_rate"]),
             batch_size=_as_int(value["batch_size"]),
@@ -162,6 +175,31 @@ class Plan:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Tolerant JSON reading
+
+
+# Spellings that name the same thing once case and punctuation are gone.
+_ALIASES = {
+    "mse": "meansquarederror", "mae": "meanabsoluteerror", "mape": "meanabsolutepercentageerror",
+    "rmse": "rootmeansquarederror", "bce": "binarycrossentropy", "cce": "categoricalcrossentropy",
+    "scce": "sparsecategoricalcrossentropy", "logloss": "binarycrossentropy", "acc": "accuracy",
+    "auc": "auc", "rocauc": "auc", "sgd": "sgd", "iou": "meaniou", "intersectionoverunion": "meaniou",
+}
+_WRAPPERS = re.compile(r"^(?:tf\.)?(?:keras\.)?(?:(?:losses|optimizers|metrics|optimizers\.legacy)\.)")
+
+
+def normalize_label(value: str | None) -> str | None:
+    """Comparable form of a categorical field: module prefix, call arguments, case and punctuation removed."""
+    if value is None:
+        return None
+    parts = []
+    for part in str(value).split(","):
+        part = _WRAPPERS.sub("", part.strip().strip("'\"`"))
+        part = re.sub(r"\(.*\)?$", "", part)  # Adam(learning_rate=1e-3) -> Adam
+        part = re.sub(r"\bloss\b$", "", part.strip(), flags=re.I) if len(part.split()) > 1 else part
+        key = re.sub(r"[^a-z0-9]", "", part.lower())
+        if key:
+            parts.append(_ALIASES.get(key, key))
+    return ",".join(sorted(set(parts))) if parts else None
 
 
 def _extract_object_text(text: str) -> str:
@@ -330,7 +368,7 @@ PLAN_LABEL = "Code Plan"
 MAX_REQUIREMENT_CHARS = 20_000  # far above any DLCodeEval or DLPlanData requirement (the longest is ~1,500)
 
 
-class RequirementError(ValueError):
+class RequirementError(InputError):
     """The user requirement cannot be planned for; the message says what to change."""
 
 

@@ -1,6 +1,6 @@
 """`dl-plan-generation`: requirement (+ dataset attributes) -> DLCodeGen solution plan, with a causal LM.
 
-This file is copied into every planner model folder, beside `plan.py`, so that
+This file is copied into every planner model folder, beside `plan.py` and `errors.py`, so that
 `pipeline(model=FOLDER_OR_HUB_ID, trust_remote_code=True)` works with only transformers installed.
 
 Decoding is structured by default: the code writes the plan's JSON skeleton (keys, quotes, commas, brackets, in the
@@ -16,7 +16,15 @@ import re
 import torch
 from transformers import Pipeline
 
-from .plan import ATTRIBUTES_LABEL, REQUIREMENT_LABEL, Plan, PlanParseError, format_plan_prompt, model_prompt
+try:  # in a model folder (trust_remote_code): the copy of the plan schema beside this file
+    from .plan import ATTRIBUTES_LABEL, REQUIREMENT_LABEL, Plan, PlanParseError, format_plan_prompt, model_prompt
+except ImportError:  # in the package, the schema's home. By name: remote-code loading must not require dlcodegen.
+    import importlib
+
+    _plan = importlib.import_module("dlcodegen.core.plan")
+    ATTRIBUTES_LABEL, REQUIREMENT_LABEL = _plan.ATTRIBUTES_LABEL, _plan.REQUIREMENT_LABEL
+    Plan, PlanParseError = _plan.Plan, _plan.PlanParseError
+    format_plan_prompt, model_prompt = _plan.format_plan_prompt, _plan.model_prompt
 
 TASK = "dl-plan-generation"  # registered by `import dlcodegen.hf`
 # The task name a model folder declares in `custom_pipelines` for `trust_remote_code=True`. It must differ from
