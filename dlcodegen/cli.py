@@ -340,20 +340,8 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
     return {"data": data, "json": as_json, "split": split, "normalize": normalize}
 
 
-def make_parser() -> argparse.ArgumentParser:
-    from dlcodegen.generator.methods import METHOD_NAMES
-    from dlcodegen.generator.setup import BACKENDS, DEFAULT_REPAIR_ROUNDS
-    from dlcodegen.verify import VerifyConfig as VerifyDefaults
-
-    parser = argparse.ArgumentParser(prog="dlcodegen", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    loudness = parser.add_mutually_exclusive_group()
-    loudness.add_argument("-v", "--verbose", action="count", default=0,
-                          help="show progress logs (-vv: debug logs)")
-    loudness.add_argument("-q", "--quiet", action="store_true", help="errors only")
-    parents = _parents()
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def _add_data_commands(commands) -> None:
+    """`data build`, `data push`."""
     data = commands.add_parser("data", help="build and publish the DLCodeGen datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     build = data_commands.add_parser("build", help="build the four Hub-ready dataset folders from the artifact")
@@ -369,6 +357,9 @@ def make_parser() -> argparse.ArgumentParser:
                                                               f"{DEFAULT_DATA_DIR})")
     push.set_defaults(handler=_data_push)
 
+
+def _add_eval_commands(commands, parents: dict[str, argparse.ArgumentParser]) -> None:
+    """`eval reproduce-table2`, `eval codebleu`, `eval plans`."""
     evaluation = commands.add_parser("eval", help="score generations and plans; reproduce the paper's tables")
     eval_commands = evaluation.add_subparsers(dest="eval_command", required=True)
     table2 = eval_commands.add_parser("reproduce-table2", parents=[parents["normalize"], parents["data"]],
@@ -383,6 +374,9 @@ def make_parser() -> argparse.ArgumentParser:
     plans.add_argument("--predictions", required=True, help="JSON Lines file of {\"id\": int, \"plan\": str|object}")
     plans.set_defaults(handler=_eval_plans)
 
+
+def _add_plan_commands(commands, parents: dict[str, argparse.ArgumentParser]) -> None:
+    """`plan predict`, `plan eval`, `plan hybrid`."""
     plan = commands.add_parser("plan", help="predict solution plans and compare planners")
     plan_commands = plan.add_subparsers(dest="plan_command", required=True)
     planner_help = ("retrieval, a planner model folder or Hub id, or hybrid:MODEL (the model's fields where it beat "
@@ -405,6 +399,14 @@ def make_parser() -> argparse.ArgumentParser:
                                            "from the model: those where it beats retrieval; writes MODEL/hybrid.json")
     hybrid.add_argument("model", help="a planner model folder")
     hybrid.set_defaults(handler=_plan_hybrid, split="validation")
+
+
+def _method_options(parents: dict[str, argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """The options of the commands that run a method (`generate`, `bench`): the LLM, the method, its planner,
+    pool and repair rounds."""
+    from dlcodegen.generator.methods import METHOD_NAMES
+    from dlcodegen.generator.setup import BACKENDS, DEFAULT_REPAIR_ROUNDS
+    from dlcodegen.verify import VerifyConfig as VerifyDefaults
 
     llm = argparse.ArgumentParser(add_help=False)
     llm_options = llm.add_argument_group("LLM (any OpenAI-compatible server; the key only from $OPENAI_API_KEY)")
@@ -433,7 +435,11 @@ def make_parser() -> argparse.ArgumentParser:
                         help=f"verify's CPU seconds per project (default: {VerifyDefaults.timeout:g})")
     method.add_argument("--verify-memory", type=int, default=VerifyDefaults.memory_mb,
                         help=f"verify's memory limit in MB (default: {VerifyDefaults.memory_mb})")
+    return method
 
+
+def _add_generation_commands(commands, method: argparse.ArgumentParser) -> None:
+    """`generate`, `bench`."""
     generate = commands.add_parser("generate", parents=[method], help="turn a requirement into a project")
     generate.add_argument("requirement", help="what the deep learning project must do, in plain English")
     generate.add_argument("--attributes", help="the dataset's attributes (size, format, columns, classes...)")
@@ -450,6 +456,11 @@ def make_parser() -> argparse.ArgumentParser:
                                                              "the pass rate into the summary)")
     bench.set_defaults(handler=_bench)
 
+
+def _add_verify_command(commands) -> None:
+    """`verify`."""
+    from dlcodegen.verify import VerifyConfig as VerifyDefaults
+
     verify = commands.add_parser("verify", help="build a project's model and train one step on synthetic data, "
                                                 "sandboxed; exit 0 only when the train step passed")
     verify.add_argument("file", help="a .py (or .ipynb) project")
@@ -460,6 +471,9 @@ def make_parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     verify.set_defaults(handler=_verify)
 
+
+def _add_pool_commands(commands, parents: dict[str, argparse.ArgumentParser]) -> None:
+    """`pool add`."""
     pool = commands.add_parser("pool", help="your own code samples for retrieval")
     pool_commands = pool.add_subparsers(dest="pool_command", required=True)
     pool_add = pool_commands.add_parser("add", parents=[parents["data"]], help="add a .py or .ipynb to your pool")
@@ -468,6 +482,10 @@ def make_parser() -> argparse.ArgumentParser:
     pool_add.add_argument("--attributes", help="its dataset's attributes")
     pool_add.add_argument("--pool", help="pool folder (default: $DLCODEGEN_POOL_DIR or ~/.local/share/dlcodegen/pool)")
     pool_add.set_defaults(handler=_pool_add)
+
+
+def _add_leaderboard_commands(commands, parents: dict[str, argparse.ArgumentParser]) -> None:
+    """`leaderboard submit`, `leaderboard show`, `leaderboard rescore`."""
     leaderboard = commands.add_parser("leaderboard", help="the DLCodeEval leaderboard: submit generations, show "
                                                           "the board")
     board_commands = leaderboard.add_subparsers(dest="leaderboard_command", required=True)
@@ -489,6 +507,25 @@ def make_parser() -> argparse.ArgumentParser:
                                         help="score again, from their stored code, the entries an older scorer "
                                              "scored (after an upgrade that changed scoring)")
     rescore.set_defaults(handler=_leaderboard_rescore)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The `dlcodegen` command line: one builder per command group below."""
+    parser = argparse.ArgumentParser(prog="dlcodegen", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="count", default=0,
+                          help="show progress logs (-vv: debug logs)")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="errors only")
+    parents = _parents()
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_data_commands(commands)
+    _add_eval_commands(commands, parents)
+    _add_plan_commands(commands, parents)
+    _add_generation_commands(commands, _method_options(parents))
+    _add_verify_command(commands)
+    _add_pool_commands(commands, parents)
+    _add_leaderboard_commands(commands, parents)
     return parser
 
 

@@ -108,7 +108,7 @@ def test_bench_verify_reports_levels_and_adherence(built_datasets, tmp_path, cap
     assert cli_main(["bench", "--method", "offline", "--data", str(built_datasets), "--out", str(out), "--limit", "2",
                      "--verify"]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [set(row) for row in rows] == [{"id", "code", "verify"}] * 2
+    assert [set(row) for row in rows] == [{"id", "code", "plan", "verify"}] * 2
     printed = capsys.readouterr().out
     assert "plan adherence %: layers" in printed and "verify: train_step reached by" in printed
 

@@ -220,6 +220,8 @@ _KEY_AHEAD = re.compile(r"(?:%s)[\"']\s*:" % "|".join(re.escape(key) for key in 
 _CLOSER_AHEAD = re.compile(r"\s*(?:[,:}\]]|$)")
 
 
+# One pass of a small JSON scanner (85 lines): its state (the bracket stack, the open string, the repairs made) is
+# shared by every branch, and split into functions it would have to travel through each of them.
 def _repair(text: str) -> tuple[str, list[str]]:
     """Re-emit `text` as JSON: double quotes, no trailing commas, Python words mapped, open brackets closed."""
     out: list[str] = []

@@ -505,37 +505,50 @@ def select_config(texts: Sequence[str], labels: Sequence[str | None], grid: Sequ
         features = _Features(grid[positions[0]])
         features.fit_transform(texts_)
         sizes[key] = (features.size, _model_bytes(features, len(set(keys))))
+    per_config = _cv_results(grid, groups, splits, texts_, keys, n_jobs)
+    table = [_table_row(config, per_config[p], sizes[config.features_key()]) for p, config in enumerate(grid)]
+    chosen = _chosen(table, max_bytes, tolerance)
+    for p, row in enumerate(table):
+        row["chosen"] = p == chosen
+    return grid[chosen], table
+
+
+def _cv_results(grid, groups: dict[tuple, list[int]], splits, texts, keys, n_jobs: int) -> dict[int, list[tuple]]:
+    """Per grid position, the (accuracy, seconds) of each fold; configs sharing features are fitted together."""
     jobs = [(positions, train, held) for positions in groups.values() for train, held in splits]
     if n_jobs == 1:
-        outcomes = [_cv_fold([grid[p] for p in positions], texts_, keys, train, held) for positions, train, held in jobs]
+        outcomes = [_cv_fold([grid[p] for p in positions], texts, keys, train, held) for positions, train, held in jobs]
     else:
         from joblib import Parallel, delayed
 
-        outcomes = Parallel(n_jobs=n_jobs)(delayed(_cv_fold)([grid[p] for p in positions], texts_, keys, train, held)
+        outcomes = Parallel(n_jobs=n_jobs)(delayed(_cv_fold)([grid[p] for p in positions], texts, keys, train, held)
                                            for positions, train, held in jobs)
     per_config: dict[int, list[tuple]] = {p: [] for p in range(len(grid))}
     for (positions, _, _), outcome in zip(jobs, outcomes):
         for p, result in zip(positions, outcome):
             per_config[p].append(result)
-    table = []
-    for p, config in enumerate(grid):
-        scores = [r[0] for r in per_config[p]]
-        table.append({"config": config.to_dict(), "name": config.short(), "accuracy": round(float(np.mean(scores)), 3),
-                      "std": round(float(np.std(scores)), 3), "folds": [round(s, 2) for s in scores],
-                      "features": sizes[config.features_key()][0], "bytes": sizes[config.features_key()][1],
-                      "seconds": round(sum(r[1] for r in per_config[p]), 2)})
+    return per_config
+
+
+def _table_row(config: TextClassifierConfig, results: list[tuple], size: tuple[int, int]) -> dict:
+    import numpy as np
+
+    scores = [r[0] for r in results]
+    return {"config": config.to_dict(), "name": config.short(), "accuracy": round(float(np.mean(scores)), 3),
+            "std": round(float(np.std(scores)), 3), "folds": [round(s, 2) for s in scores],
+            "features": size[0], "bytes": size[1], "seconds": round(sum(r[1] for r in results), 2)}
+
+
+def _chosen(table: list[dict], max_bytes: int | None, tolerance: float) -> int:
+    """The chosen row: the most accurate within `max_bytes` (or the smallest within `tolerance` of it)."""
     allowed = [p for p, row in enumerate(table) if max_bytes is None or row["bytes"] <= max_bytes]
     if not allowed:
-        allowed = [min(range(len(grid)), key=lambda p: (table[p]["bytes"], -table[p]["accuracy"], p))]
+        allowed = [min(range(len(table)), key=lambda p: (table[p]["bytes"], -table[p]["accuracy"], p))]
     best = max(table[p]["accuracy"] for p in allowed)
     if tolerance > 0:
         candidates = [p for p in allowed if table[p]["accuracy"] >= best - tolerance]
-        chosen = min(candidates, key=lambda p: (table[p]["bytes"], -table[p]["accuracy"], p))
-    else:
-        chosen = max(allowed, key=lambda p: (table[p]["accuracy"], -p))
-    for p, row in enumerate(table):
-        row["chosen"] = p == chosen
-    return grid[chosen], table
+        return min(candidates, key=lambda p: (table[p]["bytes"], -table[p]["accuracy"], p))
+    return max(allowed, key=lambda p: (table[p]["accuracy"], -p))
 
 
 def field_texts_labels(rows, name: str) -> tuple[list[str], list[str | None]]:
