@@ -16,7 +16,7 @@ class Stage:
     name: str
     title: str
     calls_llm: bool
-    output: Output  # what its `StageDone` event carries: a Plan, retrieved samples, code, text, a verify report
+    output: Output  # what its result event (`core.events.StageDone`) carries: a plan, samples, code, text, a check
     in_view: bool = True  # shown as a panel of its own by the Space (rounds are shown in the trace and the console)
 
 

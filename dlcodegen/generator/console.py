@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from dlcodegen.core.events import (CodeChecked, PlanReady, RunEvent, SamplesRetrieved, StageDelta, StageStarted,
-                                   TextWritten)
+from dlcodegen.core.events import (STAGE_DONE, CodeChecked, PlanReady, RunEvent, SamplesRetrieved, StageDelta,
+                                   StageDone, StageStarted)
 from dlcodegen.core.items import Retrieved
 from dlcodegen.core.plan import Plan
 from dlcodegen.core.results import GenerationResult, total_usage
@@ -29,7 +29,7 @@ class StageConsole:
             self._streamed[event.stage] = self._streamed.get(event.stage, 0) + len(event.text)
             running = ", ".join(f"{stage_title(stage)} {chars} chars" for stage, chars in self._streamed.items())
             self._status(f"{event.elapsed:7.1f}s  streaming: {running}")
-        elif isinstance(event, (PlanReady, SamplesRetrieved, TextWritten, CodeChecked)):
+        elif isinstance(event, STAGE_DONE):
             self._streamed.pop(event.stage, None)
             self._clear()
             print(f"\n== {stage_title(event.stage)} ({event.elapsed:.1f}s) ==", file=self.out)
@@ -60,7 +60,7 @@ class StageConsole:
             self.status.flush()
 
 
-def _render(event: PlanReady | SamplesRetrieved | TextWritten | CodeChecked) -> str:
+def _render(event: StageDone) -> str:
     if isinstance(event, PlanReady):
         return _render_plan(event.plan)
     if isinstance(event, SamplesRetrieved):

@@ -127,7 +127,8 @@ class RunContext:
         return code
 
     def ask(self, stage: str, prompt: str, code: bool = True, **variables) -> str:
-        """Render the prompt template `prompt`, ask the LLM (streaming deltas as events), keep the raw answer and its code."""
+        """Render the prompt template `prompt`, ask the LLM (streaming deltas as events), keep the raw answer and its
+        code."""
         if self.tools.client is None:
             raise ConfigurationError(f"stage {stage} needs an LLM and none is configured")
         plan = self.result.plan

@@ -17,7 +17,7 @@ from typing import Iterator
 from typing import TYPE_CHECKING, Final, Literal
 
 from dlcodegen.core.events import (CodeChecked, PlanReady, RunEvent, RunFailed, RunFinished, SamplesRetrieved,
-                                   StageDelta, StageStarted, TextWritten)
+                                   StageDelta, StageDone, StageStarted)
 from dlcodegen.core.items import Retrieved
 from dlcodegen.core.plan import Plan
 from dlcodegen.core.results import GenerationError, GenerationResult, total_usage
@@ -112,7 +112,7 @@ class _ViewBuilder:
         if view.phase == RUNNING_PHASE:
             view.status = self._running_status()
 
-    def _stage_done(self, event: PlanReady | SamplesRetrieved | TextWritten | CodeChecked) -> None:
+    def _stage_done(self, event: StageDone) -> None:
         view = self.view
         if isinstance(event, PlanReady):
             view.plan = event.plan

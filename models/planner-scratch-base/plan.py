@@ -23,7 +23,6 @@ DESCRIPTION_FIELDS = (*IO_FIELDS, "preprocess")  # free text, compared by BLEU
 LABEL_FIELDS = ("optimizer", "loss_function", "evaluation_metric")  # labels, compared by `normalize_label`
 NUMBER_FIELDS = ("learning_rate", "batch_size", "epochs")
 TEXT_FIELDS = (CATEGORY_FIELD, *DESCRIPTION_FIELDS, *LABEL_FIELDS)  # every field held as one string
-FIELD_NAMES = (CATEGORY_FIELD, *DESCRIPTION_FIELDS, "layers", *LABEL_FIELDS, *NUMBER_FIELDS)
 # The plan metrics' key for each field they compare by exact match (labels) and by absolute error (numbers).
 EM_FIELDS = {"category_em": "task_category", "loss_function_em": "loss_function", "optimizer_em": "optimizer",
              "metric_em": "evaluation_metric"}
