@@ -3,9 +3,9 @@
 The output is JSON Lines of `{"id": int, "code": str}` (plus `"plan"`, the plan the code is judged against: the plan
 it was generated from, or for a method that makes none the planner's, predicted once by the run; `"verify"`, the
 level reached, with `--verify`; and `"verify_before_repair"` when a repair round ran), one row per finished item,
-appended (and flushed) as each finishes, so an interrupted run loses nothing and a rerun does only what is missing. Failed items (after the LLM client's retries) are listed in the sidecar
-`<out>.meta.json` and retried by the next run. The sidecar also holds the method, backend, model, parameters, date
-and package version; never a key.
+appended (and flushed) as each finishes, so an interrupted run loses nothing and a rerun does only what is missing.
+Failed items (after the LLM client's retries) are listed in the sidecar `<out>.meta.json` and retried by the next
+run. The sidecar also holds the method, backend, model, parameters, date and package version; never a key.
 """
 
 from __future__ import annotations
