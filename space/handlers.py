@@ -148,8 +148,8 @@ GENERATE_OUTPUTS = ("gen-status", "plan-table", "plan-json", "retrieved", "templ
 
 def generation_outputs(view: GenerationView, notices: list[str] = ()) -> tuple:
     """(status, plan rows, plan JSON, retrieved rows, template, code 1, code 2, final code, downloads, adherence)."""
-    status = " ".join([text.STATUS_ICONS[view.phase], escape_markdown(view.status),
-                       *notices])
+    shown = escape_markdown(view.status) + ("." if notices and not view.status.endswith(".") else "")
+    status = " ".join([text.STATUS_ICONS[view.phase], shown, *notices])
     downloads = project_files(view) if view.phase == FINISHED_PHASE else None
     return (status,
             pd.DataFrame(plan_rows(view.plan), columns=text.PLAN_HEADERS),
