@@ -204,11 +204,15 @@ class Generator:
 
             client = make_client()
         pool = list(pool)
-        self.planner, self.client, self.verifier = planner, client, verifier  # what callers report on (bench)
         self.tools = RunTools(planner=planner, pool=pool,
                               code_retriever=CodeRetriever(pool),
                               requirement_retriever=RequirementRetriever(pool), client=client, verifier=verifier,
                               cluster_cot=cluster_cot or ClusterCoTSource(data_path))
+
+    # Read-only views of the collaborators (callers report on them: bench's metadata); they are set once, in tools.
+    planner = property(lambda self: self.tools.planner)
+    client = property(lambda self: self.tools.client)
+    verifier = property(lambda self: self.tools.verifier)
 
     def run(self, requirement: str | Item, attributes: Attributes = "", item_id: int | None = None
             ) -> Iterator[RunEvent]:

@@ -40,21 +40,21 @@ class GeneratorSetup:
 
 @dataclass(frozen=True)
 class Resolution:
-    """What the options resolve to, decided once: the method that runs and the backend it runs on."""
+    """What the options resolve to, decided once: the method that runs, the backend it runs on and the LLM."""
 
     method: Method
     backend: Backend
     turned_offline: bool  # `dlcodegen` was asked for, the offline generator runs (no LLM configured)
+    llm: LLMConfig  # the setup's, else the environment's
 
 
 def resolve_backend(backend: str | None, model: str | None) -> Backend:
     from dlcodegen.llm import ENV_MODEL
 
     if backend:
-        for known in BACKENDS:
-            if backend == known:
-                return known
-        raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if backend not in BACKENDS:
+            raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        return backend
     return "openai" if (model or os.environ.get(ENV_MODEL)) else "offline"
 
 
@@ -62,16 +62,16 @@ def resolve(setup: GeneratorSetup) -> Resolution:
     """The method that runs and its backend; an LLM method without an LLM is a user error."""
     from dlcodegen.llm import LLMConfig
 
-    setup.llm = setup.llm or LLMConfig.from_env()
-    backend = resolve_backend(setup.backend, setup.llm.model)
+    llm = setup.llm or LLMConfig.from_env()
+    backend = resolve_backend(setup.backend, llm.model)
     method = get_method(setup.method)
     if method.name == "dlcodegen" and backend == "offline":
-        return Resolution(get_method("offline"), backend, True)
+        return Resolution(get_method("offline"), backend, True, llm)
     if method.needs_llm and backend == "offline":
         raise ConfigurationError(
             f"method {method.name} needs an LLM: configure one (OPENAI_BASE_URL, DLCODEGEN_MODEL, backend openai) "
             f"or choose an offline method ({', '.join(OFFLINE_METHODS)})")
-    return Resolution(method, backend, False)
+    return Resolution(method, backend, False, llm)
 
 
 def build_generator(setup: GeneratorSetup, resolution: Resolution | None = None, planner: Planner | None = None,
@@ -88,7 +88,7 @@ def build_generator(setup: GeneratorSetup, resolution: Resolution | None = None,
     method = resolution.method
     if resolution.turned_offline and notice:
         notice(OFFLINE_NOTICE)
-    client = make_client(setup.llm) if method.needs_llm else None
+    client = make_client(resolution.llm) if method.needs_llm else None
     planner = planner or load_planner(setup.planner, data_path=setup.data_path)
     pool = pool if pool is not None else load_pool(data_path=setup.data_path, pool_dir=setup.pool_dir)
     repair = setup.repair if (setup.verifier and method.needs_llm) else 0
