@@ -80,13 +80,16 @@ def _eval_plans(args: argparse.Namespace) -> None:
 def _plan_predict(args: argparse.Namespace) -> None:
     import json
 
+    if args.items:
+        return _plan_items(args)
+
     from dlcodegen.data import load_local
     from dlcodegen.planning.planners import load_planner, predict_rows
 
     rows = load_local("dlplandata", split=args.split, path=_data(args))
     if args.limit:
         rows = rows.select(range(min(args.limit, len(rows))))
-    planner = load_planner(args.planner, data_path=_data(args), **_neural_options(args.planner, args.num_beams))
+    planner = _planner(args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
@@ -95,24 +98,91 @@ def _plan_predict(args: argparse.Namespace) -> None:
     print(f"wrote {len(rows)} plans from {planner.name} to {out}")
 
 
+def _plan_items(args: argparse.Namespace) -> None:
+    """`plan predict --items FILE.jsonl`: any requirements, every row checked before any is planned."""
+    from dlcodegen.files import jsonl_text
+    from dlcodegen.planning.items_file import read_plan_items
+
+    items = read_plan_items(args.items)
+    planner = _planner(args)
+    rows = [planner.predict(item.requirement, item.attributes).as_row(item.id) for item in _progress(items, planner)]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(jsonl_text(rows), encoding="utf-8")
+    print(f"wrote {len(rows)} plans from {planner.name} to {out}")
+
+
+def _progress(items, planner):
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=f"planning with {planner.name}", disable=len(items) < 5)
+
+
+def _planner(args: argparse.Namespace):
+    from dlcodegen.planning.planners import load_planner
+
+    options = _neural_options(args.planner, getattr(args, "num_beams", 1))
+    if args.planner == "llm":
+        from dlcodegen.llm import make_client
+
+        options = {"client": make_client(_llm_config(args))}
+    return load_planner(args.planner, data_path=_data(args), **options)
+
+
+def _plan_show(args: argparse.Namespace) -> None:
+    """`plan "REQUIREMENT"`: the task and the plan for one requirement."""
+    import json
+
+    from dlcodegen.core.plan import check_requirement
+    from dlcodegen.generator.console import plan_lines
+
+    check_requirement(args.requirement)
+    prediction = _planner(args).predict(args.requirement, args.attributes or "")
+    if args.json:
+        print(json.dumps(prediction.as_row(0) | {"repairs": prediction.repairs}, ensure_ascii=False, indent=2))
+        return
+    print("\n".join(plan_lines(prediction)))
+
+
 def _neural_options(spec: str | None, num_beams: int) -> dict:
     from dlcodegen.planning.planners import DEFAULT_PLANNER
 
-    return {} if (spec or DEFAULT_PLANNER) == "retrieval" else {"num_beams": num_beams}
+    return {} if (spec or DEFAULT_PLANNER) in ("retrieval", "llm") else {"num_beams": num_beams}
 
 
 def _plan_eval(args: argparse.Namespace) -> None:
+    from dlcodegen.core.errors import InputError, MissingError
     from dlcodegen.data import load_local
+    from dlcodegen.datasets_builder.source import resolve_source
     from dlcodegen.metrics.planner_eval import evaluate_planner
+    from dlcodegen.metrics.released_plans import column_title, read_released, score_released, select_names
     from dlcodegen.metrics.report import format_plan_report
     from dlcodegen.planning.planners import DEFAULT_PLANNER, load_planner
 
+    released, artifact = [], ""
+    if args.released:  # the paper's RQ3 predictions, found before any planner is loaded
+        if args.split != "test":
+            raise InputError(f"--released scores the paper's predictions for the DLPlanData test split, not "
+                             f"{args.split}: use --split test")
+        try:
+            source = resolve_source(args.source)
+        except FileNotFoundError as error:
+            raise MissingError(str(error)) from None
+        if source.is_remote:
+            raise MissingError("no local DLCodeGen artifact folder was found (--released reads its "
+                               "Results/RQ3/results/): pass --source or set $DLCODEGEN_ARTIFACT to it")
+        artifact, released = source.location, select_names(args.released, source.location)
     rows = load_local("dlplandata", split=args.split, path=_data(args))
-    columns = {}
-    for spec in args.planner or [DEFAULT_PLANNER]:
+    columns, notes = {}, []
+    for spec in args.planner or ([] if released else [DEFAULT_PLANNER]):
         planner = load_planner(spec, data_path=_data(args), **_neural_options(spec, args.num_beams))
         columns[planner.name] = evaluate_planner(planner, rows, args.limit)
-    print(format_plan_report(columns, args.split, paper=args.split == "test" and not args.limit))
+    for name in released:
+        predictions = read_released(name, artifact, rows["user_requirement"])
+        columns[column_title(name)] = score_released(predictions, rows, args.limit)
+        notes.append(predictions.describe())
+    print("\n".join([format_plan_report(columns, args.split, paper=args.split == "test" and not args.limit),
+                     *notes]))
 
 
 def _plan_hybrid(args: argparse.Namespace) -> None:
@@ -337,7 +407,17 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
                            help=f"code normalisation before CodeBLEU (default: {DEFAULT_NORMALIZATION}, the paper's "
                                 "post-processing read literally; dlcodegen-principled: fenced code extracted, "
                                 "CodeXGLUE's comment remover, strings kept whole)")
-    return {"data": data, "json": as_json, "split": split, "normalize": normalize}
+    llm = argparse.ArgumentParser(add_help=False)
+    llm_options = llm.add_argument_group("LLM (any OpenAI-compatible server; the key only from $OPENAI_API_KEY)")
+    llm_options.add_argument("--base-url", help="server URL (default: $OPENAI_BASE_URL, else OpenAI's)")
+    llm_options.add_argument("--model", help="model name (default: $DLCODEGEN_MODEL)")
+    llm_options.add_argument("--temperature", type=float, help="sampling temperature (default: 0)")
+    llm_options.add_argument("--top-p", type=float, help="nucleus sampling (default: 1)")
+    llm_options.add_argument("--max-tokens", type=int, help="answer length limit per call (default: 4096)")
+    llm_options.add_argument("--timeout", type=float, help="seconds per request before a retry (default: 120)")
+    llm_options.add_argument("--no-cache", action="store_true",
+                             help="do not read or write the response cache ($DLCODEGEN_CACHE_DIR)")
+    return {"data": data, "json": as_json, "split": split, "normalize": normalize, "llm": llm}
 
 
 def _add_data_commands(commands) -> None:
@@ -375,30 +455,57 @@ def _add_eval_commands(commands, parents: dict[str, argparse.ArgumentParser]) ->
     plans.set_defaults(handler=_eval_plans)
 
 
+PLAN_COMMANDS = ("show", "predict", "eval", "hybrid")
+
+
 def _add_plan_commands(commands, parents: dict[str, argparse.ArgumentParser]) -> None:
-    """`plan predict`, `plan eval`, `plan hybrid`."""
-    plan = commands.add_parser("plan", help="predict solution plans and compare planners")
+    """`plan "REQUIREMENT"` (= `plan show`), `plan predict`, `plan eval`, `plan hybrid`."""
+    plan = commands.add_parser("plan", help="read the task and predict solution plans; compare planners",
+                               usage="dlcodegen plan [-h] {REQUIREMENT,show,predict,eval,hybrid} ...")
     plan_commands = plan.add_subparsers(dest="plan_command", required=True)
-    planner_help = ("retrieval, a planner model folder or Hub id, or hybrid:MODEL (the model's fields where it beat "
-                    "retrieval on validation, see `plan hybrid`, with the retrieval planner's others); default: "
-                    "the shipped default, retrieval")
-    planning = argparse.ArgumentParser(add_help=False, parents=[parents["split"], parents["data"]])
+    planner_help = ("retrieval, llm (few-shot prompting of the configured LLM), a planner model folder or Hub id, "
+                    "or hybrid:MODEL (the model's fields where it beat retrieval on validation, see `plan hybrid`, "
+                    "with the retrieval planner's others); default: the shipped default, retrieval")
+    show = plan_commands.add_parser("show", parents=[parents["data"], parents["json"], parents["llm"]],
+                                    help="the task and the plan for one requirement (also: dlcodegen plan "
+                                         "\"REQUIREMENT\")")
+    show.add_argument("requirement", help="what the deep learning project must do, in plain English")
+    show.add_argument("--attributes", help="the dataset's attributes (plain text or a JSON object)")
+    show.add_argument("--planner", help=planner_help)
+    show.add_argument("--num-beams", type=int, default=1, help="beam search width for neural planners")
+    show.set_defaults(handler=_plan_show)
+    planning = argparse.ArgumentParser(add_help=False, parents=[parents["split"], parents["data"], parents["llm"]])
     planning.add_argument("--limit", type=int, help="only the first N rows of the split")
     planning.add_argument("--num-beams", type=int, default=1, help="beam search width for neural planners")
     predict = plan_commands.add_parser("predict", parents=[planning],
-                                       help="write {id, plan, plan_text} rows for a DLPlanData split")
+                                       help="write {id, plan, plan_text, task} rows for a DLPlanData split or for "
+                                            "any --items file")
     predict.add_argument("--planner", help=planner_help)
+    predict.add_argument("--items", help="JSON Lines file of {\"id\": int, \"requirement\": str, \"attributes\": "
+                                         "str} rows to plan instead of a DLPlanData split")
     predict.add_argument("--out", required=True, help="JSON Lines file to write")
     predict.set_defaults(handler=_plan_predict)
     plan_eval = plan_commands.add_parser("eval", parents=[planning],
                                          help="Table IV-style report for one or more planners")
     plan_eval.add_argument("--planner", nargs="+", help=planner_help + "; several give side-by-side columns")
+    plan_eval.add_argument("--released", nargs="+", metavar="NAME",
+                           help="also score the paper's released RQ3 plan predictions (Results/RQ3/results/NAME.txt "
+                                "of the artifact, e.g. GPT-2-Large_Beam; 'all' for the six sets) as columns; "
+                                "test split only; without --planner, only these are scored")
+    plan_eval.add_argument("--source", help="artifact folder for --released (default: $DLCODEGEN_ARTIFACT, else "
+                                            "../shared/dlcodegen-artifact)")
     plan_eval.set_defaults(handler=_plan_eval)
     hybrid = plan_commands.add_parser(
-        "hybrid", parents=[planning], help="choose, on a split (default validation), the fields hybrid:MODEL takes "
-                                           "from the model: those where it beats retrieval; writes MODEL/hybrid.json")
+        "hybrid", parents=[parents["data"]], help="choose, on a split (default validation), the fields hybrid:MODEL "
+                                                  "takes from the model: those where it beats retrieval; writes "
+                                                  "MODEL/hybrid.json")
     hybrid.add_argument("model", help="a planner model folder")
-    hybrid.set_defaults(handler=_plan_hybrid, split="validation")
+    # its own --split: a default set on a shared parent's option would change every command's default
+    hybrid.add_argument("--split", default="validation", choices=("train", "validation", "test"),
+                        help="DLPlanData split (default: validation)")
+    hybrid.add_argument("--limit", type=int, help="only the first N rows of the split")
+    hybrid.add_argument("--num-beams", type=int, default=1, help="beam search width for neural planners")
+    hybrid.set_defaults(handler=_plan_hybrid)
 
 
 def _method_options(parents: dict[str, argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -408,19 +515,9 @@ def _method_options(parents: dict[str, argparse.ArgumentParser]) -> argparse.Arg
     from dlcodegen.generator.setup import BACKENDS, DEFAULT_REPAIR_ROUNDS
     from dlcodegen.verify import VerifyConfig as VerifyDefaults
 
-    llm = argparse.ArgumentParser(add_help=False)
-    llm_options = llm.add_argument_group("LLM (any OpenAI-compatible server; the key only from $OPENAI_API_KEY)")
-    llm_options.add_argument("--backend", choices=BACKENDS,
-                             help="openai: the configured LLM; offline: no LLM (default: openai when a model is "
-                                  "configured, else offline)")
-    llm_options.add_argument("--base-url", help="server URL (default: $OPENAI_BASE_URL, else OpenAI's)")
-    llm_options.add_argument("--model", help="model name (default: $DLCODEGEN_MODEL)")
-    llm_options.add_argument("--temperature", type=float, help="sampling temperature (default: 0)")
-    llm_options.add_argument("--top-p", type=float, help="nucleus sampling (default: 1)")
-    llm_options.add_argument("--max-tokens", type=int, help="answer length limit per call (default: 4096)")
-    llm_options.add_argument("--timeout", type=float, help="seconds per request before a retry (default: 120)")
-    llm_options.add_argument("--no-cache", action="store_true",
-                             help="do not read or write the response cache ($DLCODEGEN_CACHE_DIR)")
+    llm = argparse.ArgumentParser(add_help=False, parents=[parents["llm"]])
+    llm.add_argument("--backend", choices=BACKENDS, help="openai: the configured LLM; offline: no LLM (default: "
+                                                         "openai when a model is configured, else offline)")
     method = argparse.ArgumentParser(add_help=False, parents=[llm, parents["data"]])
     method.add_argument("--method", default="dlcodegen", choices=METHOD_NAMES, help="generation method "
                         "(default: dlcodegen)")
@@ -536,10 +633,20 @@ def _configure_logging(verbosity: int) -> None:
     logging.getLogger("dlcodegen").setLevel(level)
 
 
+def _with_plan_show(argv: list[str]) -> list[str]:
+    """`dlcodegen plan "REQUIREMENT" ...` is `dlcodegen plan show "REQUIREMENT" ...`."""
+    position = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)
+    if position is not None and argv[position] == "plan" and position + 1 < len(argv):
+        following = argv[position + 1]
+        if following not in PLAN_COMMANDS and not following.startswith("-"):
+            return [*argv[:position + 1], "show", *argv[position + 1:]]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     from dlcodegen.core.text import redact
 
-    args = make_parser().parse_args(argv)
+    args = make_parser().parse_args(_with_plan_show(sys.argv[1:] if argv is None else list(argv)))
     _configure_logging(-1 if args.quiet else args.verbose)
     try:
         return args.handler(args) or 0

@@ -21,7 +21,7 @@ def test_stage_registry_titles_numbered_rounds_of_any_count():
     assert stage_title(round_stage("repair", 12)) == "Repair 12" and stage_title("verify31") == "Verify 31"
     assert stage_info("repair3").calls_llm and not stage_info("verify3").calls_llm
     assert stage_info("verify2").output == "check" and stage_info("retrieve").output == "samples"
-    assert VIEW_STAGES == ("plan", "retrieve", "chain", "template", "code1", "code2", "final")
+    assert VIEW_STAGES == ("task", "plan", "retrieve", "chain", "template", "code1", "code2", "final")
     assert LLM_ONLY_STAGES == ("chain", "template", "code1", "code2")
     with pytest.raises(KeyError):
         stage_info("repairs")

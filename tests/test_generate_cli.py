@@ -45,11 +45,14 @@ def test_generate_offline_writes_the_project(built_datasets, tmp_path, capsys, m
                    "--pool", tmp_path / "pool") == 0
     printed = capsys.readouterr().out
     assert "== Plan" in printed and "== Retrieved samples" in printed and "== Final project" in printed
-    assert {p.name for p in out.iterdir()} == {"project.py", "project.ipynb", "plan.json", "trace.json"}
+    assert printed.index("== Task") < printed.index("== Plan")  # the task is the first stage shown
+    assert {p.name for p in out.iterdir()} == {"project.py", "project.ipynb", "plan.json", "task.json", "trace.json"}
     plan = Plan.from_text((out / "plan.json").read_text())
     assert plan.task_category and plan.layers
+    task = json.loads((out / "task.json").read_text())
+    assert task["task"]["value"] == "image_classification" and task["task"]["source"]
     trace = json.loads((out / "trace.json").read_text())
-    assert [stage["stage"] for stage in trace["stages"]] == ["plan", "retrieve", "final"]
+    assert [stage["stage"] for stage in trace["stages"]] == ["task", "plan", "retrieve", "final"]
 
 
 def test_llm_method_without_an_llm_says_how_to_configure_one(built_datasets, tmp_path, capsys, monkeypatch):

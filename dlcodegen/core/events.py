@@ -13,6 +13,7 @@ from .items import Retrieved
 from .plan import Plan
 from .protocols import VerifyReport
 from .results import GenerationError, GenerationResult
+from .task import TaskSpec
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,9 +30,17 @@ class StageDelta:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TaskRead:
+    task: TaskSpec
+    elapsed: float
+    stage: str = "task"
+
+
+@dataclass(frozen=True, kw_only=True)
 class PlanReady:
     plan: Plan
     elapsed: float
+    repairs: tuple[str, ...] = ()  # what was changed to keep the plan true to the task (and parse repairs)
     stage: str = "plan"
 
 
@@ -69,7 +78,7 @@ class RunFailed:
     elapsed: float
 
 
-StageDone = Union[PlanReady, SamplesRetrieved, TextWritten, CodeChecked]
-STAGE_DONE = (PlanReady, SamplesRetrieved, TextWritten, CodeChecked)  # for isinstance
-RunEvent = Union[StageStarted, StageDelta, PlanReady, SamplesRetrieved, TextWritten, CodeChecked, RunFinished,
+StageDone = Union[TaskRead, PlanReady, SamplesRetrieved, TextWritten, CodeChecked]
+STAGE_DONE = (TaskRead, PlanReady, SamplesRetrieved, TextWritten, CodeChecked)  # for isinstance
+RunEvent = Union[StageStarted, StageDelta, TaskRead, PlanReady, SamplesRetrieved, TextWritten, CodeChecked, RunFinished,
                  RunFailed]

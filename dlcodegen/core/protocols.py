@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterable, Protocol, runtime_checkable
 
 from .items import Attributes
 from .plan import Plan
+from .task import TaskSpec
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
 
@@ -18,9 +19,13 @@ class PlanPrediction:
     plan_text: str
     repairs: list[str] = field(default_factory=list)
     error: str | None = None
+    task: TaskSpec | None = None  # the task the plan was kept true to (None: a planner that reads no task)
 
     def as_row(self, item_id: int) -> dict:
-        return {"id": item_id, "plan": self.plan.to_dict() if self.plan else None, "plan_text": self.plan_text}
+        row = {"id": item_id, "plan": self.plan.to_dict() if self.plan else None, "plan_text": self.plan_text}
+        if self.task is not None:
+            row["task"] = self.task.to_dict()
+        return row
 
 
 @runtime_checkable

@@ -8,6 +8,7 @@ from typing import Any
 from .items import Item, Retrieved
 from .plan import Plan
 from .protocols import VerifyReport
+from .task import TaskSpec
 
 
 @dataclass
@@ -44,6 +45,7 @@ class GenerationResult:
     method: str
     item: Item
     plan: Plan | None = None  # the plan the method generated from (None: the method makes none, e.g. direct)
+    task: TaskSpec | None = None  # the task read from the words, the plan kept true to it (task.json)
     # The plan the code is judged against (plan adherence): `plan`, else the planner's prediction, made once per run.
     reference_plan: Plan | None = None
     retrieved: list[Retrieved] = field(default_factory=list)
@@ -69,6 +71,7 @@ class GenerationResult:
         return {
             "method": self.method, "requirement": self.requirement, "attributes": self.attributes,
             "item_id": self.item_id, "seconds": round(self.seconds, 3), "usage": total_usage(self.records),
+            "task": self.task.to_dict() if self.task else None,
             "plan": self.plan.to_dict() if self.plan else None,
             "retrieved": [{"key": r.sample.key, "score": r.score, "task_category": r.sample.plan.task_category}
                           for r in self.retrieved],

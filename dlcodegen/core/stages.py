@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Output = Literal["plan", "samples", "code", "text", "check"]
+Output = Literal["task", "plan", "samples", "code", "text", "check"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Stage:
 
 
 STAGES: dict[str, Stage] = {stage.name: stage for stage in (
+    Stage("task", "Task", False, "task"),  # what the user asked for, read from their words (a TaskSpec)
     Stage("plan", "Plan", False, "plan"),
     Stage("retrieve", "Retrieved samples", False, "samples"),
     Stage("chain", "Reasoning chain", True, "text"),

@@ -176,3 +176,42 @@ class TaskSpec:
             for name in part.__dataclass_fields__:
                 found[f"{prefix}.{name}"] = getattr(part, name)
         return found
+
+    def to_dict(self) -> dict:
+        """`{"task": {"value", "source"}, "input": {name: {"value", "source"}}, "output": {...}}`, stated facts only
+        (task.json); a fact that is absent was not stated."""
+        def part(spec) -> dict:
+            return {name: fact_dict(fact) for name in spec.__dataclass_fields__
+                    if (fact := getattr(spec, name)).stated}
+
+        return {"task": fact_dict(self.task), "input": part(self.input), "output": part(self.output)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TaskSpec":
+        def facts(part: dict, spec_type):
+            known = spec_type.__dataclass_fields__
+            return spec_type(**{name: _fact(value) for name, value in (part or {}).items() if name in known})
+
+        return cls(task=_fact(data.get("task")), input=facts(data.get("input"), InputSpec),
+                   output=facts(data.get("output"), OutputSpec))
+
+    def lines(self) -> list[str]:
+        """One line per stated fact, "name: value (read from: words)", for the CLI and the Space."""
+        return [f"{name}: {_shown(fact.value)} (read from: {fact.source or 'not said'})"
+                for name, fact in self.facts().items() if fact.stated]
+
+
+def fact_dict(fact: Fact) -> dict:
+    value = list(fact.value) if isinstance(fact.value, tuple) else fact.value
+    return {"value": value, "source": fact.source}
+
+
+def _fact(data) -> Fact:
+    if not isinstance(data, dict) or data.get("value") is None:
+        return NOT_STATED
+    value = data["value"]
+    return Fact(tuple(value) if isinstance(value, list) else value, data.get("source"))
+
+
+def _shown(value) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, tuple) else str(value)

@@ -6,7 +6,9 @@ import sys
 from typing import TextIO
 
 from dlcodegen.core.events import (STAGE_DONE, CodeChecked, PlanReady, RunEvent, SamplesRetrieved, StageDelta,
-                                   StageDone, StageStarted)
+                                   StageDone, StageStarted, TaskRead)
+from dlcodegen.core.protocols import PlanPrediction
+from dlcodegen.core.task import TaskSpec
 from dlcodegen.core.items import Retrieved
 from dlcodegen.core.plan import Plan
 from dlcodegen.core.results import GenerationResult, total_usage
@@ -61,8 +63,10 @@ class StageConsole:
 
 
 def _render(event: StageDone) -> str:
+    if isinstance(event, TaskRead):
+        return render_task(event.task)
     if isinstance(event, PlanReady):
-        return _render_plan(event.plan)
+        return _render_plan(event.plan) + _render_repairs(event.repairs)
     if isinstance(event, SamplesRetrieved):
         return _render_samples(event.samples)
     if isinstance(event, CodeChecked):
@@ -78,6 +82,27 @@ def _render_plan(plan: Plan) -> str:
     fields = "\n".join(f"  {name:<18} {value}" for name, value in plan.field_values().items()
                        if value is not None and name != "layers")
     return fields + "\n  layers:\n" + "\n".join(f"    {layer}" for layer in plan.layers or [])
+
+
+def render_task(task: TaskSpec) -> str:
+    return "\n".join(f"  {line}" for line in task.lines()) or "  (nothing stated)"
+
+
+def _render_repairs(repairs) -> str:
+    if not repairs:
+        return ""
+    return "\n  kept true to the task:\n" + "\n".join(f"    - {line}" for line in repairs)
+
+
+def plan_lines(prediction: PlanPrediction) -> list[str]:
+    """`dlcodegen plan "..."`: the task, then the plan and what was repaired."""
+    lines = []
+    if prediction.task is not None:
+        lines += ["== Task ==", render_task(prediction.task), ""]
+    lines.append("== Plan ==")
+    if prediction.plan is None:
+        return [*lines, f"  no readable plan: {prediction.error}"]
+    return [*lines, _render_plan(prediction.plan) + _render_repairs(prediction.repairs)]
 
 
 def _render_samples(samples: tuple[Retrieved, ...]) -> str:

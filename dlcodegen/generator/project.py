@@ -13,6 +13,7 @@ from dlcodegen.files import write_atomic
 PROJECT_FILE = "project.py"
 NOTEBOOK_FILE = "project.ipynb"
 PLAN_FILE = "plan.json"
+TASK_FILE = "task.json"  # the task read from the words, beside the plan
 TRACE_FILE = "trace.json"
 _CELL_MARKER = re.compile(r"^# %%.*$", re.M)
 
@@ -52,6 +53,9 @@ def write_project(result: GenerationResult, out: str | Path) -> dict[str, Path]:
     write_atomic(paths[PROJECT_FILE], code)
     write_atomic(paths[NOTEBOOK_FILE], json.dumps(notebook(result.code), indent=1, ensure_ascii=False) + "\n")
     write_atomic(paths[PLAN_FILE], (result.plan.to_json(indent=2) if result.plan else "null") + "\n")
+    if result.task is not None:
+        paths[TASK_FILE] = out / TASK_FILE
+        write_atomic(paths[TASK_FILE], json.dumps(result.task.to_dict(), indent=2, ensure_ascii=False) + "\n")
     write_atomic(paths[TRACE_FILE], json.dumps(result.trace(), indent=2, ensure_ascii=False) + "\n")
     return paths
 

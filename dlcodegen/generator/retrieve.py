@@ -13,6 +13,7 @@ from typing import Sequence
 from dlcodegen.core.errors import ConfigurationError
 from dlcodegen.core.items import Retrieved, Sample
 from dlcodegen.core.plan import Plan, normalize_label
+from dlcodegen.core.task import family_of_category
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -50,8 +51,20 @@ def _bm25_top(documents: list[list[str]], query: list[str], k: int) -> list[tupl
     return [(i, float(scores[i])) for i in order]
 
 
+def _task_key(category: str | None) -> str | None:
+    family = family_of_category(category)
+    return family.name if family else normalize_label(category)
+
+
+def same_task(samples: Sequence[Sample], plan: Plan) -> list[Sample]:
+    """The samples whose task family is the plan's (unknown spellings: the same category)."""
+    key = _task_key(plan.task_category)
+    return [sample for sample in samples if key and _task_key(sample.plan.task_category) == key]
+
+
 class CodeRetriever:
-    """Code RAG: the plan is the query, the pool's plans are the documents, within the same task category."""
+    """Code RAG: the plan is the query, the pool's plans are the documents, within the plan's task family (any
+    DLPlanData spelling of it); the whole pool only when the family has no sample."""
 
     def __init__(self, pool: Sequence[Sample]):
         if not pool:
@@ -62,9 +75,7 @@ class CodeRetriever:
 
     def retrieve(self, plan: Plan, requirement: str, item_id: int | None, k: int) -> list[Retrieved]:
         candidates = allowed(self.pool, requirement, item_id)
-        category = normalize_label(plan.task_category)
-        same_category = [s for s in candidates if category and normalize_label(s.plan.task_category) == category]
-        scope = same_category or candidates
+        scope = same_task(candidates, plan) or candidates
         top = _bm25_top([self._documents[s.key] for s in scope], plan_words(plan), k)
         return [Retrieved(scope[i], score) for i, score in top]
 

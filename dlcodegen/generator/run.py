@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 from dlcodegen.core.errors import ConfigurationError, ServiceError
-from dlcodegen.core.events import (CodeChecked, PlanReady, RunEvent, RunFailed, RunFinished, SamplesRetrieved,
+from dlcodegen.core.events import (CodeChecked, PlanReady, TaskRead, RunEvent, RunFailed, RunFinished, SamplesRetrieved,
                                    StageDelta, StageStarted, TextWritten)
 from dlcodegen.core.items import Attributes, Item, Retrieved, Sample
 from dlcodegen.core.plan import ATTRIBUTES_LABEL, REQUIREMENT_LABEL, Plan, check_requirement
@@ -93,10 +93,15 @@ class RunContext:
             prediction = self.tools.planner.predict(self.requirement, self.attributes)
             if prediction.plan is None:
                 raise ServiceError(f"the planner's answer is not a readable plan ({prediction.error})")
-            self.result.plan = prediction.plan
+            self.result.plan, self.result.task = prediction.plan, prediction.task
+            if prediction.task is not None:  # read by the planner, shown as the first stage
+                self._start("task")
+                self._record(StageRecord("task", began, 0.0, notes=prediction.task.lines()))
+                self._done(TaskRead(task=prediction.task, elapsed=self.now()), "task")
             self._record(StageRecord("plan", began, self.now() - began, raw=prediction.plan_text,
                                      notes=list(prediction.repairs)))
-            self._done(PlanReady(plan=prediction.plan, elapsed=self.now()), "plan")
+            self._done(PlanReady(plan=prediction.plan, repairs=tuple(prediction.repairs), elapsed=self.now()),
+                       "plan")
         return self.result.plan
 
     def _retrieved(self, find: Callable[[], list[Retrieved]]) -> list[Retrieved]:

@@ -476,7 +476,8 @@ def _cv_fold(configs: list[TextClassifierConfig], texts: list[str], keys, train,
 def select_config(texts: Sequence[str], labels: Sequence[str | None], grid: Sequence[TextClassifierConfig],
                   folds: int = 5, seed: int = 0, normalize: Callable[[str | None], str | None] = normalize_label,
                   group_threshold: float | None = GROUP_THRESHOLD, max_bytes: int | None = None,
-                  tolerance: float = 0.0, n_jobs: int = 1) -> tuple[TextClassifierConfig, list[dict]]:
+                  tolerance: float = 0.0, n_jobs: int = 1, groups: Sequence[int] | None = None
+                  ) -> tuple[TextClassifierConfig, list[dict]]:
     """The grid's config with the best K-fold accuracy (on normalised keys), and the table of all of them.
 
     Unlabelled texts are left out. Folds are shuffled GroupKFold over near-duplicate groups (`near_duplicate_groups`
@@ -487,25 +488,31 @@ def select_config(texts: Sequence[str], labels: Sequence[str | None], grid: Sequ
     (all over: the smallest is chosen); with `tolerance` > 0 (accuracy points), the smallest config within
     `tolerance` of the best remaining one is chosen. Table rows, in grid order: config, name, accuracy (mean % over
     folds), std, folds, features and bytes (of the classifier fitted on all the texts), seconds (all folds), chosen.
-    `n_jobs` > 1 runs folds in parallel (joblib).
+    `n_jobs` > 1 runs folds in parallel (joblib). `groups` (one id per text) replaces the near-duplicate groups:
+    texts made from one item are held out together.
     """
     import numpy as np
 
     if not grid:
         raise ValueError("select_config needs a non-empty grid")
-    pairs = [(text, key) for text, label in zip(texts, labels) if label is not None and (key := normalize(label))]
-    texts_, keys = [t for t, _ in pairs], np.array([k for _, k in pairs], dtype=object)
-    splits = cv_splits(len(pairs), folds, seed,
-                       None if group_threshold is None else near_duplicate_groups(texts_, group_threshold))
-    groups: dict[tuple, list[int]] = {}
+    given = groups if groups is not None else [0] * len(texts)
+    triples = [(text, key, group) for text, label, group in zip(texts, labels, given)
+               if label is not None and (key := normalize(label))]
+    texts_, keys = [t for t, _, _ in triples], np.array([k for _, k, _ in triples], dtype=object)
+    if groups is not None:
+        fold_groups = [g for _, _, g in triples]
+    else:
+        fold_groups = None if group_threshold is None else near_duplicate_groups(texts_, group_threshold)
+    splits = cv_splits(len(triples), folds, seed, fold_groups)
+    shared: dict[tuple, list[int]] = {}
     for position, config in enumerate(grid):
-        groups.setdefault(config.features_key(), []).append(position)
+        shared.setdefault(config.features_key(), []).append(position)
     sizes = {}  # features key -> (features, bytes) of the classifier fitted on all the texts
-    for key, positions in groups.items():
+    for key, positions in shared.items():
         features = _Features(grid[positions[0]])
         features.fit_transform(texts_)
         sizes[key] = (features.size, _model_bytes(features, len(set(keys))))
-    per_config = _cv_results(grid, groups, splits, texts_, keys, n_jobs)
+    per_config = _cv_results(grid, shared, splits, texts_, keys, n_jobs)
     table = [_table_row(config, per_config[p], sizes[config.features_key()]) for p, config in enumerate(grid)]
     chosen = _chosen(table, max_bytes, tolerance)
     for p, row in enumerate(table):

@@ -531,9 +531,18 @@ class StructuredDecoder:
 # The pipeline
 
 
+# The keys an input dict may hold the requirement and the attributes under (the package's, the short, DLPlanData's).
+REQUIREMENT_KEYS = ("requirement", "user_requirement", REQUIREMENT_LABEL)
+ATTRIBUTES_KEYS = ("attributes", "dataset_attributes", ATTRIBUTES_LABEL)
+
+
+def _first(inputs: dict, keys, default=None):
+    return next((inputs[key] for key in keys if key in inputs), default)
+
+
 class DLPlanGenerationPipeline(Pipeline):
-    """Inputs: a requirement string, or a dict with `user_requirement` (or `User Requirement`) and optional
-    `dataset_attributes` (string or dict); a list of those for a batch (`batch_size=N` decodes N plans at once).
+    """Inputs: a requirement string, or a dict with `requirement` (or `user_requirement`, `User Requirement`) and
+    optional `attributes` (or `dataset_attributes`, `Dataset Attributes`; a string or a dict); a list of those for a batch (`batch_size=N` decodes N plans at once).
 
     Output per input: `{"plan": dict | None, "plan_text": generated plan text, "repairs": [...], "error": str | None}`.
     Greedy structured decoding by default (the plan always parses, `repairs` is empty): `max_layers` caps the layer
@@ -568,10 +577,17 @@ class DLPlanGenerationPipeline(Pipeline):
 
     def preprocess(self, inputs, dataset_attributes=""):
         if isinstance(inputs, dict):
-            requirement = inputs.get("user_requirement", inputs.get(REQUIREMENT_LABEL))
-            attributes = inputs.get("dataset_attributes", inputs.get(ATTRIBUTES_LABEL, dataset_attributes))
-        else:
+            requirement = _first(inputs, REQUIREMENT_KEYS)
+            attributes = _first(inputs, ATTRIBUTES_KEYS, dataset_attributes)
+            if not isinstance(requirement, str):
+                raise ValueError(f"an input dict needs the requirement under one of {list(REQUIREMENT_KEYS)} (and "
+                                 f"optionally the attributes under one of {list(ATTRIBUTES_KEYS)}); got keys "
+                                 f"{sorted(map(str, inputs))}")
+        elif isinstance(inputs, str):
             requirement, attributes = inputs, dataset_attributes
+        else:
+            raise ValueError(f"an input is a requirement string or a dict with {list(REQUIREMENT_KEYS[:2])}, got "
+                             f"{type(inputs).__name__}")
         prompt = model_prompt(format_plan_prompt(requirement, attributes if attributes is not None else ""))
         ids = self.tokenizer(prompt)["input_ids"][-self._prompt_budget():]  # keep the end: `"Code Plan":`
         return {"input_ids": torch.tensor([ids]), "attention_mask": torch.ones((1, len(ids)), dtype=torch.long)}

@@ -22,7 +22,10 @@ from dlcodegen.core.items import attributes_text
 from dlcodegen.core.protocols import Planner, PlanPrediction
 from dlcodegen.core.plan import (CATEGORY_FIELD, IO_FIELDS, LABEL_FIELDS, NUMBER_FIELDS, Plan, check_requirement,
                                  normalize_label)
-from dlcodegen.planning.reader import adapt, flat_attributes, read_facts
+from dlcodegen.core.task import TaskSpec, family_of_category
+from dlcodegen.planning.reader import adapt, flat_attributes
+from dlcodegen.planning.task_fit import fit_plan_to_task
+from dlcodegen.planning.task_reader import read_task
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +103,8 @@ class RetrievalPlanner:
                             if classifiers and name in classifiers}
         self._profiles = {name: [_TextProfile(getattr(plan, name) or "") for plan in self.plans]
                           for name in IO_FIELDS}
+        self.families = [family.name if (family := family_of_category(plan.task_category)) else None
+                         for plan in self.plans]
         words = Counter(word for profiles in self._profiles.values() for profile in profiles
                         for word in set(profile.words))
         self._rare_words = {word for word, count in words.items() if count < 0.01 * len(self.plans)}
@@ -124,34 +129,43 @@ class RetrievalPlanner:
             classifiers = classify.fit_classifiers(labelled, config.classified_fields)
         return cls(rows, config, classifiers)
 
-    def neighbours(self, requirement: str, attributes="") -> list[tuple[int, float]]:
+    def neighbours(self, requirement: str, attributes="", family: str | None = None) -> list[tuple[int, float]]:
+        """The nearest training plans by BM25, only those of `family` when given (and it has any)."""
         check_requirement(requirement)
         words = _words(f"{requirement} {attributes_text(attributes)}")
         scores = self.index.get_scores(words)
         count = max(1, self.config.k, self.config.text_candidates)
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])[:count]
-        return [(i, float(scores[i])) for i in order]
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        if family is not None and family in self.families:
+            order = [i for i in order if self.families[i] == family]
+        return [(i, float(scores[i])) for i in order[:count]]
 
-    def predict(self, requirement: str, attributes="") -> PlanPrediction:
-        candidates = self.neighbours(requirement, attributes)
+    def predict(self, requirement: str, attributes="", task: TaskSpec | None = None) -> PlanPrediction:
+        """The plan for the item, true to its task (read from the words unless given)."""
+        check_requirement(requirement)
+        spec = task or read_task(requirement, attributes)
+        candidates = self.neighbours(requirement, attributes, spec.task.value)
+        in_family = spec.task.value in self.families
         neighbours = candidates[: max(1, self.config.k)]
         plan = Plan(**self.plans[neighbours[0][0]].field_values())
         for name in (CATEGORY_FIELD, *LABEL_FIELDS):
             classifier = self.classifiers.get(name)
             setattr(plan, name, classifier.predict_one(requirement, attributes) if classifier
                     else self._vote(neighbours, name, getattr(plan, name)))
+        if in_family and family_of_category(plan.task_category) is not spec.family:
+            plan.task_category = self._vote(neighbours, CATEGORY_FIELD, plan.task_category)  # the family's spelling
         for name in NUMBER_FIELDS:
             values = sorted(v for i, _ in neighbours if (v := getattr(self.plans[i], name)) is not None)
             if values:
                 setattr(plan, name, statistics.median_low(values))
         plan.layers = self._central_layers(neighbours) or plan.layers
         item_text = f"{requirement} {flat_attributes(attributes)}"
-        facts = read_facts(requirement, attributes)
         for name in IO_FIELDS:
             text = self._item_text_field(name, candidates[: self.config.text_candidates], item_text)
             if text is not None:
-                setattr(plan, name, adapt(text, facts))
-        return PlanPrediction(plan, plan.to_json())
+                setattr(plan, name, adapt(text, spec))
+        plan, repairs = fit_plan_to_task(plan, spec, texts_from_family=in_family)
+        return PlanPrediction(plan, plan.to_json(), repairs, task=spec)
 
     def predict_batch(self, items: Iterable[tuple[str, object]]) -> list[PlanPrediction]:
         return [self.predict(requirement, attributes) for requirement, attributes in items]
@@ -231,19 +245,32 @@ class NeuralPlanner:
     def predict(self, requirement: str, attributes="") -> PlanPrediction:
         check_requirement(requirement)
         return self._wrap(self.pipe({"user_requirement": requirement, "dataset_attributes": attributes},
-                                    **self._options()))
+                                    **self._options()), requirement, attributes)
 
     def predict_batch(self, items: Iterable[tuple[str, object]]) -> list[PlanPrediction]:
+        items = list(items)
         inputs = []
         for requirement, attributes in items:
             check_requirement(requirement)
             inputs.append({"user_requirement": requirement, "dataset_attributes": attributes})
         outputs = self.pipe(inputs, batch_size=self.batch_size, **self._options())
-        return [self._wrap(output) for output in outputs]
+        return [self._wrap(output, *item) for output, item in zip(outputs, items)]
 
     @staticmethod
-    def _wrap(output: dict) -> PlanPrediction:
-        return PlanPrediction(output["plan"], output["plan_text"], output["repairs"], output["error"])
+    def _wrap(output: dict, requirement: str, attributes) -> PlanPrediction:
+        return true_to_task(PlanPrediction(output["plan"], output["plan_text"], output["repairs"], output["error"]),
+                            read_task(requirement, attributes))
+
+
+def true_to_task(prediction: PlanPrediction, spec: TaskSpec | None) -> PlanPrediction:
+    """The prediction with its plan kept true to the task (a model's Input/Output rewritten where they describe
+    other data), the changes added to its repairs."""
+    if prediction.plan is None or spec is None:
+        return prediction
+    plan, repairs = fit_plan_to_task(prediction.plan, spec, texts_from_family=False)
+    fresh = [line for line in repairs if line not in prediction.repairs]
+    return PlanPrediction(plan, plan.to_json() if fresh else prediction.plan_text, [*prediction.repairs, *fresh],
+                          prediction.error, spec)
 
 
 HYBRID_FILE = "hybrid.json"  # in a neural planner's model folder: the fields it predicts better than retrieval
@@ -275,19 +302,31 @@ class HybridPlanner:
         results = []
         for base, generated in zip(bases, self.neural.predict_batch(items)):
             plan = base.plan
-            if generated.plan is not None:
+            if generated.plan is not None and plan is not None:
                 for name in self.neural_fields:
                     if getattr(generated.plan, name) is not None:
                         setattr(plan, name, getattr(generated.plan, name))
-            results.append(PlanPrediction(plan, plan.to_json(), generated.repairs, generated.error))
+            prediction = PlanPrediction(plan, plan.to_json() if plan else base.plan_text,
+                                        [*generated.repairs, *base.repairs], generated.error)
+            results.append(true_to_task(prediction, base.task))
         return results
 
 
 def load_planner(spec: str | None = None, data_path: str | os.PathLike | None = None, **options) -> Planner:
-    """`retrieval`, `hybrid:MODEL`, a model folder or a Hub id; `None` gives the shipped default."""
+    """`retrieval`, `llm` (few-shot prompts to the configured LLM; options `client`, `llm_config`, `shots`),
+    `hybrid:MODEL`, a model folder or a Hub id; `None` gives the shipped default."""
     spec = spec or DEFAULT_PLANNER
     if spec == "retrieval":
         return RetrievalPlanner.from_dataset(data_path)
+    if spec == "llm":
+        from dlcodegen.llm import make_client
+        from dlcodegen.planning.llm_planner import LLMPlanner
+
+        client = options.pop("client", None) or make_client(options.pop("llm_config", None))
+        shots = options.pop("shots", 5)
+        if options:
+            logger.debug("the llm planner ignores the options %s", ", ".join(sorted(options)))
+        return LLMPlanner(client, RetrievalPlanner.from_dataset(data_path), shots=shots, data_path=data_path)
     if spec.startswith("hybrid:"):
         model = spec[len("hybrid:"):]
         return HybridPlanner(RetrievalPlanner.from_dataset(data_path), NeuralPlanner(model, **options),

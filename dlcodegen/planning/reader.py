@@ -11,6 +11,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from dlcodegen.core.task import TaskSpec
+
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
                  "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20}
 _COUNT = r"(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")"
@@ -31,6 +33,12 @@ class ItemFacts:
     size: tuple[int, int] | None = None  # (height, width) of an image
     channels: int | None = None
     num_classes: int | None = None
+
+    @classmethod
+    def of(cls, spec: TaskSpec) -> "ItemFacts":
+        height, width = spec.input.height.value, spec.input.width.value
+        return cls(size=(height, width) if height and width else None, channels=spec.input.channels.value,
+                   num_classes=spec.output.classes.value)
 
 
 def flat_attributes(attributes) -> str:
@@ -74,8 +82,10 @@ def read_facts(requirement: str, attributes) -> ItemFacts:
     return facts
 
 
-def adapt(text: str, facts: ItemFacts) -> str:
+def adapt(text: str, facts: "ItemFacts | TaskSpec") -> str:
     """A neighbour's Input or Output with its image size, channels and class count replaced by this item's."""
+    if isinstance(facts, TaskSpec):
+        facts = ItemFacts.of(facts)
     if facts.size:
         height, width = facts.size
 

@@ -1,24 +1,44 @@
-"""Reading the task contract from the user's own words: the rules part of `read_task` (issue 18).
+"""Reading the task contract from the user's own words: `read_task(requirement, attributes) -> TaskSpec`.
 
 Rules fire only on what the words state unambiguously: a family named by its verb or object (forecast, translate,
 segment, generate, detect with boxes, spoken/speech/waveform audio, part-of-speech or entity tags, ...), an image
-size ("128x128", "32 x 32 pixels"), channels ("RGB", "grayscale"), a class count ("43 classes", "two groups",
-"binary"), a forecasting horizon ("the next 24 hours"). Negations keep the family the sentence is about: "classify
-generated images" is a classification. Each fact keeps the words it was read from; what no rule reads stays
-not stated, for the trained classifier (not built yet) or the planner to decide.
+size ("128x128", "32 x 32 pixels", "(224, 224, 3)"), channels ("RGB", "grayscale"), a class count ("43 classes",
+"two groups", "binary", "cats or dogs"), a forecasting horizon ("the next 24 hours"), a sample rate, a clip length,
+a target column. Negations keep the family the sentence is about: "classify generated images" is a
+classification. Each fact keeps the words it was read from. Where no rule names the family, the trained task
+classifier (`dlcodegen.planning.task_classifier`) decides, and the fact says so.
+
+This module is the one home of these facts: the planners' Input/Output writer and the consistency repairs read
+them from the `TaskSpec`, never from the text again.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
-from dlcodegen.core.items import Attributes, attributes_text
+from dlcodegen.core.items import Attributes
 from dlcodegen.core.task import FAMILIES, NOT_STATED, Fact, InputSpec, OutputSpec, TaskSpec
+from dlcodegen.planning.reader import flat_attributes
 
-_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-                 "eleven": 11, "twelve": 12, "twenty": 20, "hundred": 100}
-_NUMBER = r"(\d+|" + "|".join(_NUMBER_WORDS) + r")"
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                 "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fifteen": 15, "twenty": 20, "thirty": 30,
+                 "hundred": 100, "a hundred": 100, "a thousand": 1000}
+_NUMBER = r"(\d[\d,]*(?:\.\d+)?k?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+CLASSIFIER_SOURCE = "the task classifier (no rule in the words named the task)"
+
+
+def _number(word: str) -> float:
+    word = word.lower().replace(",", "")
+    if word in _NUMBER_WORDS:
+        return float(_NUMBER_WORDS[word])
+    return float(word[:-1]) * 1000 if word.endswith("k") else float(word)
+
+
+def _count(word: str) -> int | None:
+    value = _number(word)
+    return int(value) if value.is_integer() and value >= 1 else None
 
 
 @dataclass(frozen=True)
@@ -31,85 +51,388 @@ def _rule(family: str, pattern: str) -> _Rule:
     return _Rule(family, re.compile(pattern, re.I))
 
 
-# In order: the first rule that matches names the family. Specific verbs before the general "classify".
+_IMAGES = r"(images?|photos?|pictures?|photographs?|scans?|x-?rays?|frames?|selfies?|imagery)"
+_TABULAR = (r"(\d[\d,]* rows|csv|tabular|spreadsheet|columns?|\d+ (\w+ )?(features|attributes|variables|"
+            r"predictors)|table of)")
+# In order: the first rule that matches names the family. Specific wordings before the general ones, so that
+# "translate horses into zebras" is image-to-image and "classify generated images" a classification.
 _FAMILY_RULES = (
-    _rule("translation", r"\btranslat\w*\b"),
-    _rule("question_answering", r"\b(answer\w* questions?|question[- ]answering)\b"),
-    _rule("token_classification",
-          r"\b(part[- ]of[- ]speech|pos[- ]tag\w*|named[- ]entit\w*|ner\b|tag each (word|token))"),
-    _rule("image_captioning", r"\b(caption\w*|describe (an |the )?images?)\b"),
-    _rule("speech_recognition", r"\b(speech[- ]to[- ]text|transcrib\w*|speech recognition)\b"),
-    _rule("audio_classification", r"\b(spoken|speech|waveforms?|audio|sound clips?|recordings?)\b"),
-    _rule("time_series_forecasting",
-          r"\b(forecast\w*|predict\w* (the )?next \d*\s*(hours?|days?|weeks?|months?|steps?))"),
-    _rule("image_segmentation", r"\b(segment\w*|pixel[- ]wise|masks? for)\b"),
-    _rule("object_detection", r"\b(detect\w*|locat\w*)\b[^.]*\b(bounding )?box(es)?\b|\bobject detection\b"),
-    _rule("image_to_image",
-          r"\b(denois\w*|super[- ]resolution|upscal\w*|coloriz\w*|inpaint\w*|restor\w* (old )?photos?)\b"),
-    # "classify generated images" is a classification: the negative look-ahead keeps it out
-    _rule("image_generation", r"^(?!.*\bclassif\w* (the )?generated\b).*\b(generat\w*|synthesi[sz]\w*)\b.*"
-                              r"\b(images?|digits?|faces?|pictures?)\b"),
-    _rule("recommendation", r"\b(recommend\w*)\b"),
+    _rule("image_classification", r"\bimage classification\b(?! and)"),
+    _rule("reinforcement_learning", r"\b(reinforcement learning|q-learning|deep q|dqn|policy gradient|ppo agent|"
+                                    r"openai gym|cartpole|an agent (to|that) (play|learn|balanc)\w*)\b"),
+    _rule("image_to_image", r"\b(denois\w*|de-nois\w*|super[- ]?resolution|upscal\w*|coloriz\w*|colouris\w*|"
+                            r"inpaint\w*|deblur\w*|image[- ]to[- ]image|style transfer|pix2pix|cyclegan|"
+                            r"restor\w* (old |damaged )?" + _IMAGES + r"|low[- ]light|(clean|remov)\w* (up )?"
+                            r"(the )?(noisy|noise|stains|blur)\w*)"),
+    _rule("translation", r"\b(translat\w*|machine translation)\b(?![^.]*\b" + _IMAGES + r"\b)|\b(english|french|"
+                         r"german|spanish|chinese|japanese|hindi|portuguese|italian|russian|arabic) (to|into) "
+                         r"(english|french|german|spanish|chinese|japanese|hindi|portuguese|italian|russian|arabic)\b|"
+                         r"\b(paraphras\w*|rewrit\w* (\w+ ){0,4}(sentences|text)s?\b)"),
+    _rule("question_answering", r"\b(answer\w* (the |user |natural[- ]language )?questions?|question[- ]answering|"
+                                r"qa (model|system)|squad)\b"),
+    _rule("token_classification", r"\b(parts?[- ]of[- ]spe\w+|pos[- ]tag\w*|named[- ]entit\w*|ner\b|"
+                                  r"(tag|label|classify) (each|every) (word|token)|(each|every) (word|token) "
+                                  r"(belongs|gets|is (labell?ed|tagged|assigned))|token classification|slot filling|"
+                                  r"bio tags|entity (recognition|extraction))"),
+    _rule("image_captioning", r"\b(caption\w*|describ\w* (the content of )?(an |the |each )?" + _IMAGES + r"|"
+                              r"image[- ]to[- ]text|alt[- ]text|ocr\b|optical character recognition|"
+                              r"transcri\w* (the )?handwrit\w*|handwrit\w* (text|word|line)s? recognition)"),
+    _rule("speech_recognition", r"\b(speech[- ]to[- ]text|transcri\w*|asr\b|automatic speech recognition|ctc\b|"
+                                r"speech recognition(?![^.]*\b(commands?|keywords?|digits?)\b))"),
+    _rule("time_series_classification", r"\b(ecg\w*|ekg|eeg|emg|accelerometers?|gyroscopes?|human activity|"
+                                        r"activity recognition|ucr archive|uea archive|classif\w* (the |each |"
+                                        r"multivariate |univariate )?time[- ]series|time[- ]series classification)\b|"
+                                        r"\b(anomal\w*|faults?|failures?)\b[^.]*\b(sensors?|telemetry|readings|"
+                                        r"signals|vibrations?)\b|\b(sensors?|telemetry|vibrations?)\b[^.]*\banomal\w*"),
+    _rule("audio_classification", r"\b(spoken|speech|waveforms?|audio|sounds?|sound clips?|voice|recordings?|"
+                                  r"keyword spotting|spectrograms?|\.?wav files?|music genres?|bird ?(calls?|songs?)|"
+                                  r"speakers?)\b"),
+    _rule("time_series_forecasting", r"\b(forecast\w*|predict\w* (the )?(next|future|coming|upcoming)\b(?! (word|"
+                                     r"character|token|letter|frame))|\d+[- ](step|day|hour|week|month)s?[- ]ahead|"
+                                     r"horizons?\b|time[- ]series (prediction|forecast\w*))"),
+    _rule("image_segmentation", r"\b(segment\w*(?! (customers|users|clients|the market|markets|audiences))|"
+                                r"pixel[- ]?(wise|level)|(each|every) pixel|masks?\b(?! r-?cnn)|u-?net)"),
+    _rule("object_detection", r"\bobject detection\b|\bbounding[- ]box\w*|\b(yolo\w*|faster r-?cnn|mask r-?cnn|"
+                              r"retinanet|ssd|detr)\b|\b(detect\w*|locali[sz]\w*|locat\w*|put|draw)\b[^.]*\bbox(es)?\b|"
+                              r"\b(object )?locali[sz]ation\b"),
+    _rule("video_classification", r"\b(videos?|video clips?|videomae|footage|kinetics|ucf-?101|surveillance)\b|"
+                                  r"\baction recognition\b"),
+    _rule("image_similarity", r"\b(siamese|triplet loss|face verification|metric learning|similar " + _IMAGES +
+                              r"|visually similar|image (retrieval|similarity)|reverse image search|same person|"
+                              r"re-?identification|which individual|closest (items|images|products|matches))\b"),
+    _rule("image_generation", r"^(?!.*\b(classif|detect|distinguish|tell)\w* [^.]{0,30}\b(generated|synthetic|"
+                              r"fake|ai)\b)(?=.*\b(generat\w*|synthesi[sz]\w*|creat\w* new|produc\w* new)\b[^.]*\b"
+                              r"(" + _IMAGES + r"|digits?|faces?|artworks?|anime|sprites?)\b|.*\b(gan|dcgan|"
+                              r"diffusion model|variational autoencoder|vae)\b).*"),
+    _rule("text_generation", r"\b((generat|writ)\w* (\w+ ){0,3}(text|sentences|stories|poems|poetry|lyrics|"
+                             r"headlines|jokes|recipes)|language model\w*|next (word|character|token)|"
+                             r"summari[sz]\w*|text generation|(build|train) (a |an )?chatbot|char(acter)?[- ]level (rnn|lstm|model))\b"),
+    _rule("recommendation", r"\b(recommend\w*|collaborative filtering|user-item|suggest (movies|products|items|"
+                            r"songs|books))\b"),
+    _rule("multimodal_classification", r"\b" + _IMAGES + r" (and|with|plus) (its |their )?(text|captions?|"
+                                       r"descriptions?|titles?)\b|\b(text|tweet|caption)s?\s*(\+|and) (image|photo)s? "
+                                       r"pairs?\b|\b(multimodal|multi-modal)\b"),
+    _rule("image_regression", r"\b(predict\w*|estimat\w*|regress\w*|count\w*)\b[^.]{0,40}\b(age|price|count|"
+                              r"number|weight|bmi|score|value|how many)\b[^.]{0,40}\b(from|of|in|given|using) [^.]{0,20}"
+                              + _IMAGES + r"\b"),
+    _rule("text_classification", r"\b(sentiment|spam|toxic\w*|hate speech|fake news|intents?\b|classif\w* (the |"
+                                 r"each )?(\w+ )?(reviews?|tweets?|emails?|news|articles?|documents?|sentences?|texts?|"
+                                 r"comments?|messages?|headlines?|posts?|sequences?|queries)|text classification)\b"),
+    _rule("tabular_regression", r"\b(regress\w*|how much (will|does|is)|estimat\w* (the )?(price|cost|value|amount))"
+                                r"\b(?=[^.]*\b" + _TABULAR + r")|\b" + _TABULAR + r"\b[^.]*\b(regress\w*)"),
+    _rule("tabular_classification", r"^(?=.*\b(classif\w*|whether|or not|either|churn\w*|fraud\w*|intrusions?|"
+                                    r"default)\b).*?\b" + _TABULAR + r"\b"),
+    _rule("image_classification", r"\b(classif\w*|categori[sz]\w*|recogni[sz]\w*|identify|sort|distinguish|tell)\b"
+                                  r"[^.]*\b" + _IMAGES + r"\b|\bimage classification\b"),
 )
-_SIZE = re.compile(r"\b(\d{2,4})\s*[x×]\s*(\d{2,4})(?:\s*(?:px|pixels?))?\b", re.I)
-_CHANNELS = ((re.compile(r"\b(rgb|colou?r (images?|photos?))\b", re.I), 3),
-             (re.compile(r"\b(gr[ae]y[- ]?scale|black[- ]and[- ]white|single[- ]channel|monochrome)\b", re.I), 1))
-_CLASSES = re.compile(_NUMBER + r"\s+(?:[a-z-]+\s+){0,2}?(classes|categories|labels|groups|kinds|types|species|breeds|"
-                                r"words|folders)\b", re.I)
-_BINARY = re.compile(r"\b(binary|two classes|either \w+ or \w+|\w+ (vs\.?|versus) \w+)\b", re.I)
-_HORIZON = re.compile(r"\bnext\s+" + _NUMBER + r"\s+(hours?|days?|weeks?|months?|steps?|time steps?)\b", re.I)
+_NEGATION_BEFORE = re.compile(r"\b(not|no|without|instead of|rather than|isn't|aren't|never)\s+(\w+\s+){0,2}$", re.I)
+_NEGATION_AFTER = re.compile(r"^[^.]{0,30}\b(but (i|we) (only|just)|are not needed|is not needed)\b", re.I)
 
 
-def _number(word: str) -> int:
-    return int(word) if word.isdigit() else _NUMBER_WORDS[word.lower()]
+def _negated(text: str, match: re.Match) -> bool:
+    """"Not transcription", "bounding boxes are included but I only want the label": the words name what is
+    not asked for."""
+    before = text[max(0, match.start() - 30):match.start()]
+    return bool(_NEGATION_BEFORE.search(before) or _NEGATION_AFTER.search(text[match.end():]))
 
 
 def read_family(text: str) -> Fact[str]:
+    """The family the words name, with the words; NOT_STATED when no rule fires."""
     for rule in _FAMILY_RULES:
-        match = rule.pattern.search(text)
-        if match:
-            return Fact(rule.family, match.group(0).strip())
+        for match in rule.pattern.finditer(text):
+            if not _negated(text, match):
+                return Fact(rule.family, _words(match))
     return NOT_STATED
+
+
+def _words(match: re.Match, limit: int = 60) -> str:
+    """The matched words, verbatim; a long match is cut to its first named part (or its first words)."""
+    words = match.group(0).strip()
+    if len(words) <= limit:
+        return words
+    part = next((group for group in match.groups() if group and len(group.strip()) > 2), None)
+    return part.strip() if part and len(part) <= limit else words[:limit].rsplit(" ", 1)[0]
+
+
+# -- input facts --------------------------------------------------------------------------------------------------
+
+_SIZE = re.compile(r"\b(\d{2,4})\s*[x×X*]\s*(\d{2,4})(?:\s*[x×X*]\s*(\d{1,3}))?(?:\s*(?:px|pixels?))?\b")
+_TUPLE_SIZE = re.compile(r"\((?:[A-Za-z_][\w\s*]*,\s*)?(\d{2,4}),\s*(\d{2,4})(?:,\s*(\d{1,3}))?\)")
+_SQUARE = re.compile(r"\b(\d{2,4})\s*(?:px|pixels?)(?:\s+square)?\b", re.I)
+_CHANNELS = ((re.compile(r"\b(gr[ae]y\s?-?scale|single[- ]channel|1[- ]channel|one[- ]channel|black[- ]and[- ]white|"
+                         r"monochrome)\b", re.I), 1),
+             (re.compile(r"\b(rgb|colou?r(?:ed)? (?:images?|photos?|pictures?)|3[- ]channels?|three[- ]channels?)\b",
+                         re.I), 3))
+_SAMPLE_RATE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(khz|hz)\b", re.I)
+_CLIP = re.compile(r"\b" + _NUMBER + r"[- ]?(?:seconds?|secs?|s)\b(?=[^.]{0,25}\b(clips?|recordings?|audio|long|"
+                   r"segments?|samples?|utterances?|files?))", re.I)
+_SEQUENCE = re.compile(r"\b(?:max(?:imum)?[ _-]?(?:sequence[ _-]?)?len(?:gth)?|sequences? of|padded to|truncated to|"
+                       r"up to|windows? of|at most)\s*(?:=|:)?\s*" + _NUMBER + r"\s*(tokens|words|characters|"
+                       r"time ?steps|steps|samples|frames)\b", re.I)
+_WINDOW = re.compile(r"\b(?:previous|past|last|preceding)\s+" + _NUMBER + r"\s+(minutes?|hours?|days?|weeks?|"
+                     r"months?|years?|steps?|time ?steps?|readings|observations|values)\b", re.I)
+_FREQUENCY = {"minute": "minutes", "hourly": "hours", "daily": "days", "weekly": "weeks", "monthly": "months"}
+_PER_UNIT = {("hours", "days"): 24, ("hours", "weeks"): 168, ("days", "weeks"): 7, ("minutes", "hours"): 60,
+             ("days", "months"): 30, ("months", "years"): 12, ("days", "years"): 365}
+_FEATURES = re.compile(r"\b" + _NUMBER + r"\s+(?:numeric(?:al)? |input |continuous |categorical |sensor |"
+                       r"independent )?(features|columns|variables|attributes|sensors|predictors|signals)\b", re.I)
+_VOCABULARY = re.compile(r"\b(?:vocabulary (?:size )?(?:of )?" + _NUMBER + r"|" + _NUMBER +
+                         r"[- ](?:word|token) vocabulary|top " + _NUMBER + r" (?:most (?:frequent|common) )?words)",
+                         re.I)
+_SIGNAL_CHANNELS = re.compile(r"\b(\d{1,4})\s+(?:[\w-]+\s+)?(channels|leads|axes|axis)\b", re.I)
+_DEPTH = re.compile(r"\b" + _NUMBER + r"\s+(slices|frames per (?:clip|video))\b", re.I)
 
 
 def _image_facts(text: str) -> dict[str, Fact]:
     facts: dict[str, Fact] = {}
-    if size := _SIZE.search(text):
-        words = size.group(0)
+    size = _SIZE.search(text) or _TUPLE_SIZE.search(text)
+    if size:
+        words = size.group(0).strip()
         facts["height"], facts["width"] = Fact(int(size.group(1)), words), Fact(int(size.group(2)), words)
-    for pattern, channels in _CHANNELS:
-        if found := pattern.search(text):
-            facts["channels"] = Fact(channels, found.group(0))
-            break
+        third = int(size.group(3)) if size.group(3) else None
+        if third in (1, 3, 4):
+            facts["channels"] = Fact(third, words)
+        elif third:
+            facts["depth"] = Fact(third, words)
+    elif square := _SQUARE.search(text):
+        side = int(square.group(1))
+        facts["height"] = facts["width"] = Fact(side, square.group(0))
+    if "channels" not in facts:
+        for pattern, channels in _CHANNELS:
+            if found := pattern.search(text):
+                facts["channels"] = Fact(channels, found.group(0))
+                break
+    if "depth" not in facts and (depth := _DEPTH.search(text)) and (value := _count(depth.group(1))):
+        facts["depth"] = Fact(value, depth.group(0))
     return facts
+
+
+def _window_length(text: str) -> Fact[int] | None:
+    """"the previous 7 days of hourly readings" -> 168 steps; "the last 30 days" -> 30."""
+    window = _WINDOW.search(text)
+    if not window or not (count := _count(window.group(1))):
+        return None
+    unit = window.group(2).lower().rstrip("s") + "s"
+    frequency = next((plural for word, plural in _FREQUENCY.items() if re.search(rf"\b{word}", text, re.I)), None)
+    steps = count * _PER_UNIT.get((frequency, unit), 1) if frequency else count
+    tail = text[window.end():window.end() + 30]
+    words = window.group(0) + (m.group(0) if frequency and (m := re.match(r"[^.]*?\b\w*(hourly|daily|minute|weekly|"
+                                                                          r"monthly)\b\s*\w*", tail)) else "")
+    return Fact(steps, words.strip())
+
+
+def _sequence_facts(text: str) -> dict[str, Fact]:
+    facts: dict[str, Fact] = {}
+    if (sequence := _SEQUENCE.search(text)) and (value := _count(sequence.group(1))):
+        facts["sequence_length"] = Fact(value, sequence.group(0))
+    elif window := _window_length(text):
+        facts["sequence_length"] = window
+    if (features := _FEATURES.search(text)) and (value := _count(features.group(1))):
+        facts["features"] = Fact(value, features.group(0))
+    if vocabulary := _VOCABULARY.search(text):
+        number = next(group for group in vocabulary.groups() if group)
+        if value := _count(number):
+            facts["vocabulary"] = Fact(value, vocabulary.group(0))
+    if rate := _SAMPLE_RATE.search(text):
+        hertz = float(rate.group(1)) * (1000 if rate.group(2).lower() == "khz" else 1)
+        facts["sample_rate"] = Fact(int(hertz), rate.group(0))
+    if clip := _CLIP.search(text):
+        facts["clip_seconds"] = Fact(_number(clip.group(1)), clip.group(0))
+    return facts
+
+
+# -- output facts -------------------------------------------------------------------------------------------------
+
+_CLASS_NOUNS = (r"(classes|categories|class labels|labels|groups|kinds|types|species|breeds|emotions|genres|"
+                r"diseases|conditions|words|commands|folders|subfolders|directories|digits|letters|characters|"
+                r"activities|actions|intents|topics|styles|grades|levels|stages|speakers|languages|tags|"
+                r"entity types|options|codes|choices|outcomes|classes of \w+)")
+_CLASSES = re.compile(r"\b" + _NUMBER + r"\s+(?:(?!(?:with|from|of|and|in|into|per|for|across|pixels?|px|two|three|four|five|six|seven|eight|nine|ten)\b|\d)[\w-]+\s+){0,3}?" + _CLASS_NOUNS + r"\b|\b(?:one of|out of|"
+                      r"among) " + _NUMBER + r"\b", re.I)
+_GRADES = re.compile(r"\b(?:grades?|levels?|scores?|ratings?|stages?|severity)\s*\(?(?:from )?(\d)\s*(?:-|to)\s*(\d{1,2})\b",
+                     re.I)
+# "activities (walking, sitting, standing)", "machine_status column (NORMAL, BROKEN, RECOVERING)"
+_LISTED = re.compile(r"\b(?:activities|classes|categories|labels|emotions|types|column|species|kinds|classes are|"
+                     r"labels are|labelled as|labeled as)\s*[(:]\s*([^()]{3,200}?)[).]", re.I)
+_ONE_CLASS = re.compile(r"\b(one|single|1) (class|category)\b", re.I)
+_PAIR = re.compile(r"\b(?:classify|distinguish|tells?|separate|sort)\s+(?:images of |photos of |pictures of )?([\w-]+)"
+                   r"\s+(?:and|from|vs\.?|versus)\s+([\w-]+)\b|\bis (?:this|it|the \w+|there)\s+(?:an? )?"
+                   r"([\w-]+(?: [\w-]+)?) or ([\w-]+)\b", re.I)
+_DIGITS = re.compile(r"\b(digits?|numbers?) (?:\()?0\s*(?:-|to|through)\s*9\b", re.I)
+_LETTERS = re.compile(r"\b(letters?|alphabet) (?:\()?a\s*(?:-|to|through)\s*z\b", re.I)
+_BINARY = re.compile(r"\b(binary|whether|two classes|yes[/ ]or[/ ]no|labell?ed [\w-]+/[\w-]+|either [\w-]+ or [\w-]+|[\w-]+ (?:vs\.?|versus) [\w-]+|"
+                     r"whether or not|or not\b)", re.I)
+# "as cats or dogs", "into positive, negative or neutral": the named classes
+_NAMED = re.compile(r"\b(?:as|into|between|whether (?:it is|it's|they are|a|an|the)?)\s+((?:(?:an? |the )?[\w-]+"
+                    r"(?: [\w-]+)?, )*(?:an? |the )?[\w-]+(?: [\w-]+)?,? (?:or|and|vs\.?|versus) (?:an? |the )?"
+                    r"[\w-]+(?: [\w-]+)?)\b", re.I)
+_MULTILABEL = re.compile(r"\b(multi[- ]?label|multiple labels|several labels|more than one (label|class|tag)|"
+                         r"one or more (labels|classes|tags|categories)|all (the )?(labels|tags) that apply|"
+                         r"can have (several|multiple|many|any of)|any of (the )?\d+ (labels|tags|classes)|"
+                         r"which of (the )?\d+ [\w ]{0,30}(appear|are present)|several \w+ (can|may) (appear|sing|be))\b",
+                         re.I)
+# Wordings of a two-way decision that state no class count ("is this mushroom edible?", "detect fraud")
+_BINARY_KIND = re.compile(r"\b(whether|is (this|it|there|the) [^.?]{0,40}\?|(is|are) [\w ]{1,30} or (not|\w+)\b|"
+                          r"fraud\w*|churn\w*|spam|surviv\w*|yes[/ ]no|[\w-]+/[\w-]+ labell?ed|labell?ed "
+                          r"[\w-]+/[\w-]+|sentiment)\b", re.I)
+_HORIZON = re.compile(r"\b(?:next|following|coming|upcoming)\s+" + _NUMBER + r"\s+(minutes?|hours?|days?|weeks?|"
+                      r"months?|quarters?|years?|steps?|time ?steps?|values|points)\b|\b(\d+)[- ](?:step|day|hour|"
+                      r"week|month)s?[- ]ahead\b|\bhorizon (?:of )?(\d+)\b", re.I)
+_TARGET_COLUMN = re.compile(r"(?:target(?: column| variable)?|label column|predict(?:ing)? the)\s*(?:is|=|:)?\s*"
+                            r"[`'\"]([\w .-]{1,40})[`'\"]|[`'\"]([\w.-]{1,40})[`'\"] (?:column|field)(?: is the "
+                            r"(?:target|label))?", re.I)
+_NOT_CLASSES = {"train", "test", "training", "validation", "images", "text", "data", "image", "photos"}
+
+
+def _named_classes(text: str) -> Fact[tuple] | None:
+    match = _NAMED.search(text)
+    if not match:
+        return None
+    names = [re.sub(r"^(an?|the) ", "", part.strip(), flags=re.I)
+             for part in re.split(r",\s*|\s+(?:or|and|vs\.?|versus)\s+", match.group(1)) if part.strip()]
+    if len(names) < 2 or any(name.lower() in _NOT_CLASSES or len(name.split()) > 2 for name in names):
+        return None
+    return Fact(tuple(names), match.group(0).strip())
+
+
+def _listed_classes(text: str) -> Fact[tuple] | None:
+    if listed := _LISTED.search(text):
+        names = [part.strip(" '\"") for part in re.split(r",\s*|\s+(?:or|and)\s+", listed.group(1)) if part.strip()]
+        if len(names) >= 2 and all(0 < len(name.split()) <= 3 for name in names):
+            return Fact(tuple(names), listed.group(0).strip())
+    if pair := _PAIR.search(text):
+        first, second = (pair.group(1), pair.group(2)) if pair.group(1) else (pair.group(3), pair.group(4))
+        if not {first.lower(), second.lower()} & _NOT_CLASSES and first.lower() != second.lower():
+            return Fact((first, second), pair.group(0))
+    return None
+
+
+def _class_count(text: str) -> Fact[int] | None:
+    for match in _CLASSES.finditer(text):
+        number = match.group(1) or match.group(3)
+        if (value := _count(number)) and value >= 2:
+            return Fact(value, match.group(0))
+    if grades := _GRADES.search(text):
+        low, high = int(grades.group(1)), int(grades.group(2))
+        if high > low:
+            return Fact(high - low + 1, grades.group(0))
+    return None
 
 
 def _output_facts(text: str) -> dict[str, Fact]:
     facts: dict[str, Fact] = {}
-    if classes := _CLASSES.search(text):
-        facts["classes"] = Fact(_number(classes.group(1)), classes.group(0))
+    named = _named_classes(text) or _listed_classes(text)
+    if classes := _class_count(text):
+        facts["classes"] = classes
+    elif one := _ONE_CLASS.search(text):
+        facts["classes"] = Fact(1, one.group(0))
+    elif digits := _DIGITS.search(text):
+        facts["classes"] = Fact(10, digits.group(0))
+    elif letters := _LETTERS.search(text):
+        facts["classes"] = Fact(26, letters.group(0))
+    elif named:
+        facts["classes"] = Fact(len(named.value or ()), named.source)
     elif binary := _BINARY.search(text):
         facts["classes"] = Fact(2, binary.group(0))
+    if named and facts.get("classes", NOT_STATED).value == len(named.value or ()):
+        facts["class_names"] = named
     if horizon := _HORIZON.search(text):
-        facts["horizon"] = Fact(_number(horizon.group(1)), horizon.group(0))
+        number = horizon.group(1) or horizon.group(3) or horizon.group(4)
+        if value := _count(number):
+            facts["horizon"] = Fact(value, horizon.group(0))
+    if column := _TARGET_COLUMN.search(text):
+        facts["target_column"] = Fact((column.group(1) or column.group(2)).strip(), column.group(0))
     return facts
+
+
+def _classes_from_attributes(attributes: Attributes) -> Fact[tuple] | None:
+    if isinstance(attributes, dict):
+        for key in ("classes", "labels", "class_names", "categories"):
+            value = attributes.get(key)
+            if isinstance(value, list) and len(value) >= 2 and all(isinstance(v, str) for v in value):
+                return Fact(tuple(value), f"{key}: {', '.join(value)}")
+    return None
+
+
+def _target_from_attributes(attributes: Attributes) -> Fact[str] | None:
+    if isinstance(attributes, dict):
+        for key in ("target", "target_column", "label", "label_column"):
+            if isinstance(attributes.get(key), str):
+                return Fact(attributes[key], f"{key}: {attributes[key]}")
+    return None
+
+
+# -- the reader ---------------------------------------------------------------------------------------------------
+
+
+class TaskClassifierLike(Protocol):
+    def predict_family(self, requirement: str, attributes: Attributes = "") -> str: ...
+
+
+def _output_kind(family, facts: dict[str, Fact], text: str) -> Fact[str]:
+    if family is None:
+        if "classes" in facts:
+            return Fact("binary" if facts["classes"].value == 2 else "multiclass", facts["classes"].source)
+        return NOT_STATED
+    if family.output == "multiclass":
+        if multilabel := _MULTILABEL.search(text):
+            return Fact("multilabel", multilabel.group(0))
+        if "classes" in facts:
+            return Fact("binary" if facts["classes"].value == 2 else "multiclass", facts["classes"].source)
+        if binary := _BINARY_KIND.search(text):
+            return Fact("binary", binary.group(0))
+    return Fact(family.output, f"the {family.title} family")
+
+
+def _input_kind(family, image: dict[str, Fact], text: str) -> Fact[str]:
+    if family is None:
+        return Fact("image", image["height"].source) if "height" in image else NOT_STATED
+    if family.input == "image" and "depth" in image:
+        return Fact("volume", image["depth"].source)
+    return Fact(family.input, f"the {family.title} family")
 
 
 def read_task_rules(requirement: str, attributes: Attributes = "") -> TaskSpec:
     """What the requirement and its attributes state unambiguously, each fact with the words it was read from."""
-    text = f"{requirement} {attributes_text(attributes)}"
-    task = read_family(requirement)
+    return read_task_as(requirement, attributes, _family_from_rules(requirement, attributes))
+
+
+def read_task(requirement: str, attributes: Attributes = "", classifier: TaskClassifierLike | None = None) -> TaskSpec:
+    """The task the user asked for: the rules' family, else the task classifier's (the shipped one by default)."""
+    task = _family_from_rules(requirement, attributes)
     if not task.stated:
-        task = read_family(attributes_text(attributes))
+        if classifier is None:
+            from dlcodegen.planning.task_classifier import default_task_classifier
+
+            classifier = default_task_classifier()
+        task = Fact(classifier.predict_family(requirement, attributes), CLASSIFIER_SOURCE)
+    return read_task_as(requirement, attributes, task)
+
+
+def _family_from_rules(requirement: str, attributes: Attributes) -> Fact[str]:
+    task = read_family(requirement)
+    return task if task.stated else read_family(flat_attributes(attributes))
+
+
+def read_task_as(requirement: str, attributes: Attributes, task: Fact[str]) -> TaskSpec:
+    """The facts of the words under a given family (the rules', the classifier's or an LLM's answer)."""
+    text = f"{requirement} {flat_attributes(attributes)}"
     family = FAMILIES.get(task.value) if task.value else None
     image = _image_facts(text)
     output = _output_facts(text)
-    input_kind = Fact(family.input, f"the {family.title} family") if family else (
-        Fact("image", "an image size") if "height" in image else NOT_STATED)
-    output_kind = NOT_STATED
-    if family is not None:
-        output_kind = Fact(family.output, f"the {family.title} family")
-    if "classes" in output and (family is None or family.output == "multiclass"):
-        output_kind = Fact("binary" if output["classes"].value == 2 else "multiclass", output["classes"].source)
-    return TaskSpec(task=task, input=InputSpec(kind=input_kind, **image),
-                    output=OutputSpec(kind=output_kind, **output))
+    if "target_column" not in output and (column := _target_from_attributes(attributes)):
+        output["target_column"] = column
+    if "classes" not in output and (listed := _classes_from_attributes(attributes)):
+        output["classes"], output["class_names"] = Fact(len(listed.value or ()), listed.source), listed
+    inputs = {**image, **_sequence_facts(text)}
+    if family is not None and family.input in ("time_series", "audio") and "features" not in inputs:
+        if signals := _SIGNAL_CHANNELS.search(text):
+            inputs["features"] = Fact(_count(signals.group(1)), signals.group(0))
+        image.pop("channels", None), inputs.pop("channels", None)
+    if family is not None and family.output not in ("multiclass", "mask", "boxes", "tags"):
+        output.pop("classes", None), output.pop("class_names", None)
+    if family is not None and family.name != "time_series_forecasting":
+        output.pop("horizon", None)
+    return TaskSpec(task=task, input=InputSpec(kind=_input_kind(family, image, text), **inputs),
+                    output=OutputSpec(kind=_output_kind(family, output, text), **output))
+
