@@ -64,8 +64,11 @@ def _generate_tab(state: handlers.SpaceState) -> None:
                         label=text.EXAMPLES_LABEL)
         with gr.Column(scale=3):
             status = gr.Markdown(text.STATUS_IDLE, elem_id="gen-status")
+            task = gr.Markdown(handlers.task_panel(text.TASK_IDLE), label=text.TASK_LABEL, container=True,
+                               padding=True, elem_id="task-panel")
             plan = gr.Dataframe(headers=text.PLAN_HEADERS, datatype=["str", "str"], interactive=False, wrap=True,
                                 label=text.PLAN_LABEL, elem_id="plan-table")
+            repairs = gr.Markdown(elem_id="plan-repairs")
             with gr.Accordion(text.PLAN_JSON_LABEL, open=False):
                 plan_json = gr.Code(language="json", interactive=False, label=text.PLAN_JSON_LABEL,
                                     elem_id="plan-json")
@@ -81,7 +84,8 @@ def _generate_tab(state: handlers.SpaceState) -> None:
                             elem_id="downloads")
         adherence = gr.Dataframe(headers=text.ADHERENCE_HEADERS, datatype=["str", "str"], interactive=False,
                                  label=text.ADHERENCE_LABEL, elem_id="adherence")
-    outputs = [status, plan, plan_json, retrieved, template, code1, code2, final, downloads, adherence]
+    outputs = [status, plan, plan_json, retrieved, template, code1, code2, final, downloads, adherence, task,
+               repairs]  # in the order of handlers.GENERATE_OUTPUTS
     button.click(partial(handlers.generate, state), inputs=[requirement, attributes, method, backend, temperature],
                  outputs=outputs, api_name="generate")
     backend.change(partial(handlers.backend_notice, state), inputs=backend, outputs=status,

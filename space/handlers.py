@@ -22,7 +22,7 @@ from dlcodegen.core.errors import UserError
 from dlcodegen.generator.project import NOTEBOOK_FILE, PROJECT_FILE, write_project
 from dlcodegen.generator.setup import GeneratorSetup, build_generator
 from dlcodegen.generator.view import (ERROR, FINISHED_PHASE, SKIPPED, GenerationView, adherence_rows, plan_rows,
-                                      retrieved_rows, stream_views)
+                                      retrieved_rows, stream_views, task_lines)
 from dlcodegen.leaderboard.board import COLUMNS, display_rows, filter_rows
 from dlcodegen.leaderboard.service import Leaderboard, LeaderboardConfig
 from dlcodegen.leaderboard.store import SOURCES, StoreError
@@ -142,12 +142,14 @@ def _failure(markdown: str) -> tuple:
     return (f"{text.ERROR_ICON} {markdown}", *[gr.skip()] * (len(GENERATE_OUTPUTS) - 1))
 
 
+# The task and the plan's repairs come last: the positions of the older outputs (the /generate API) stay as they were.
 GENERATE_OUTPUTS = ("gen-status", "plan-table", "plan-json", "retrieved", "template", "code1", "code2", "final-code",
-                    "downloads", "adherence")
+                    "downloads", "adherence", "task-panel", "plan-repairs")
 
 
 def generation_outputs(view: GenerationView, notices: list[str] = ()) -> tuple:
-    """(status, plan rows, plan JSON, retrieved rows, template, code 1, code 2, final code, downloads, adherence)."""
+    """(status, plan rows, plan JSON, retrieved rows, template, code 1, code 2, final code, downloads, adherence,
+    task, plan repairs)."""
     shown = escape_markdown(view.status) + ("." if notices and not view.status.endswith(".") else "")
     status = " ".join([text.STATUS_ICONS[view.phase], shown, *notices])
     downloads = project_files(view) if view.phase == FINISHED_PHASE else None
@@ -157,7 +159,37 @@ def generation_outputs(view: GenerationView, notices: list[str] = ()) -> tuple:
             pd.DataFrame(retrieved_rows(view.retrieved), columns=text.RETRIEVED_HEADERS),
             *(stage_panel(view, stage) for stage in CODE_STAGES),
             downloads,
-            pd.DataFrame(adherence_rows(view.adherence), columns=text.ADHERENCE_HEADERS))
+            pd.DataFrame(adherence_rows(view.adherence), columns=text.ADHERENCE_HEADERS),
+            task_markdown(view),
+            repairs_markdown(view))
+
+
+def task_markdown(view: GenerationView) -> str:
+    """The task panel: one bullet per stated fact, "**name**: value (read from: words)", the user's words escaped;
+    a skipped task's note; the idle text until the task is read."""
+    lines = task_lines(view.task)
+    if lines:
+        return task_panel("\n".join(_fact_bullet(line) for line in lines))
+    if view.state("task") == SKIPPED:
+        return task_panel(text.TASK_SKIPPED.format(note=escape_markdown(view.notes.get("task", ""))))
+    return task_panel(text.TASK_IDLE)
+
+
+def task_panel(body: str) -> str:
+    """The task panel's Markdown: its heading, then `body`."""
+    return f"{text.TASK_HEADING}\n\n{body}"
+
+
+def _fact_bullet(line: str) -> str:
+    name, _, rest = line.partition(": ")  # a fact's dotted name holds no ": "
+    return f"- **{escape_markdown(name)}**: {escape_markdown(rest)}" if rest else f"- {escape_markdown(line)}"
+
+
+def repairs_markdown(view: GenerationView) -> str:
+    """Under the plan: what was changed to keep it true to the task, one bullet each; empty when nothing was."""
+    if not view.repairs:
+        return ""
+    return "\n".join([text.REPAIRS_HEADING, *(f"- {escape_markdown(repair)}" for repair in view.repairs)])
 
 
 def stage_panel(view: GenerationView, stage: str) -> str:

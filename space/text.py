@@ -12,8 +12,9 @@ compare methods on the **DLCodeEval** leaderboard.
 """
 
 GENERATE_INTRO = """\
-Describe the task and, optionally, the dataset. Every stage appears as it runs: the plan, the samples Code RAG
-retrieved (BM25, the plan as the query), the template, code 1, code 2 and the final project, then how closely the
+Describe the task and, optionally, the dataset. Every stage appears as it runs: the task read from your words (each
+fact with the words it was read from), the plan (with what was changed to keep it true to the task), the samples Code
+RAG retrieved (BM25, the plan as the query), the template, code 1, code 2 and the final project, then how closely the
 final code follows the plan. With the **offline** backend (no LLM, no key) `dlcodegen` runs the offline generator:
 the plan written as a Keras project. The LLM methods need the **openai** backend, which the Space's owner enables by
 setting `DLCODEGEN_MODEL` (and `OPENAI_BASE_URL`, `OPENAI_API_KEY`) in the Space's settings.
@@ -88,7 +89,12 @@ TEMPERATURE_LABEL = "Temperature (LLM methods)"
 GENERATE_BUTTON = "Generate"
 EXAMPLES_LABEL = "Examples from DLCodeEval"
 STATUS_IDLE = "Enter a requirement and press **Generate**."
+TASK_LABEL = "Task (read from the requirement)"
+TASK_HEADING = "**Task**, read from the requirement"  # the panel's first line (gr.Markdown shows no label)
+TASK_IDLE = "*Each fact of the task appears here with the words it was read from.*"
+TASK_SKIPPED = "*No task read: {note}.*"
 PLAN_LABEL = "Plan"
+REPAIRS_HEADING = "**Kept true to the task:**"
 PLAN_JSON_LABEL = "Plan (JSON)"
 RETRIEVED_LABEL = "Retrieved samples (Code RAG)"
 TEMPLATE_LABEL = "Template (Template RAG)"

@@ -146,6 +146,41 @@ def test_generate_offline_shows_every_stage(page, codeeval, app):
     page.shots.take(page, "final-code", full_page=False)
 
 
+TRAFFIC_SIGNS = "Classify 32x32 RGB photos of traffic signs into 43 classes with a CNN."
+# Whether an element's content is wider or taller than its box (text cut off or scrolled away).
+OVERFLOWS_JS = "(element) => element.scrollWidth > element.clientWidth + 1"
+
+
+def test_generate_shows_the_task_above_the_plan_and_the_repairs_under_it(page):
+    task_panel, plan_table, repairs = (page.locator(f"#{elem_id}") for elem_id in
+                                       ("task-panel", "plan-table", "plan-repairs"))
+    assert "appears here with the words it was read from" in task_panel.inner_text()  # before the run
+    page.locator("#requirement textarea").fill(TRAFFIC_SIGNS)
+    page.locator("#generate-button").click()
+    page.wait_for_function(f"() => /[{FINISHED}{FAILED}]/u.test(document.querySelector('#gen-status').innerText)",
+                           timeout=120_000)
+    assert page.locator("#gen-status").inner_text().startswith(FINISHED)
+    page.wait_for_function("() => document.querySelector('#task-panel').innerText.includes('43 classes')")
+    task_panel.scroll_into_view_if_needed()
+    page.shots.take(page, "task-and-plan", full_page=False)
+    repairs.scroll_into_view_if_needed()
+    page.shots.take(page, "plan-repairs", full_page=False)
+
+    assert task_panel.is_visible() and plan_table.is_visible() and repairs.is_visible()
+    task_box, plan_box, repairs_box = task_panel.bounding_box(), plan_table.bounding_box(), repairs.bounding_box()
+    assert task_box["y"] + task_box["height"] <= plan_box["y"], (task_box, plan_box)  # the task above the plan
+    assert plan_box["y"] + plan_box["height"] <= repairs_box["y"], (plan_box, repairs_box)  # the repairs under it
+    assert task_panel.inner_text().startswith("Task, read from the requirement")
+    facts = [item.strip() for item in task_panel.locator("li").all_inner_texts()]
+    assert "output.classes: 43 (read from: 43 classes)" in facts, facts
+    assert "input.height: 32 (read from: 32x32)" in facts and all("(read from: " in fact for fact in facts), facts
+    assert not page.evaluate(OVERFLOWS_JS, task_panel.element_handle())
+    shown = repairs.inner_text()
+    assert shown.startswith("Kept true to the task:") and "Dense(43, activation='softmax')" in shown, shown
+    layers = {row[0]: row[1] for row in table_rows(page, "plan-table")}["layers"]
+    assert layers.splitlines()[-1] == "Dense(43, activation='softmax')"  # the plan shown is the repaired one
+
+
 def test_generate_errors_are_one_clear_line(page):
     """An LLM method on the offline backend, and the openai backend on a Space without a model: a message, no crash."""
     page.locator("#requirement textarea").fill("Classify handwritten digits with a small CNN.")

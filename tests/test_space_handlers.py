@@ -17,8 +17,8 @@ from leaderboard_helpers import write_unversioned_line
 from dlcodegen.core.events import RunFinished, StageDelta, StageStarted
 from dlcodegen.core.items import Sample
 from dlcodegen.generator.run import Generator, GeneratorConfig
-from dlcodegen.generator.view import (DONE, ERROR, SKIPPED, adherence_rows, plan_rows, retrieved_rows,
-                                      stream_views)
+from dlcodegen.generator.view import (DONE, ERROR, NO_TASK_READ, SKIPPED, adherence_rows, plan_rows,
+                                      retrieved_rows, stream_views, task_lines)
 from dlcodegen.core.protocols import Completion
 from dlcodegen.llm import LLMConfig
 from dlcodegen.core.plan import Plan
@@ -28,10 +28,13 @@ SPACE_DIR = Path(__file__).resolve().parent.parent / "space"
 sys.path.insert(0, str(SPACE_DIR))
 
 import handlers  # noqa: E402
+import text  # noqa: E402
+from dlcodegen.leaderboard.submission import escape_markdown  # noqa: E402
 from settings import SpaceSettings  # noqa: E402
 
 REQUIREMENT = "Classify chest X-ray images as pneumonia or normal with a CNN."
 ATTRIBUTES = "5,863 grayscale JPEG images in train/val/test folders, two classes."
+TRAFFIC_SIGNS = "Classify 32x32 RGB photos of traffic signs into 43 classes with a CNN."
 CODE_STAGES = ("plan", "retrieve", "template", "code1", "code2", "final")
 
 
@@ -134,6 +137,17 @@ def test_stages_the_method_does_not_run_are_skipped():
     assert direct.adherence is not None  # judged against the planner's plan, the method made none
 
 
+def test_a_planner_that_reads_no_task_leaves_the_task_skipped_with_why():
+    last = list(stream_views(fake_generator("retrieval-only"), REQUIREMENT))[-1]
+    assert last.task is None and last.repairs == () and task_lines(last.task) == []
+    assert last.state("task") == SKIPPED and last.notes["task"] == NO_TASK_READ
+    assert handlers.task_markdown(last) == handlers.task_panel(text.TASK_SKIPPED.format(
+        note=escape_markdown(NO_TASK_READ)))
+    assert handlers.repairs_markdown(last) == ""
+    direct = list(stream_views(fake_generator("direct", FakeChatClient()), REQUIREMENT))[-1]
+    assert direct.notes["task"] == "not part of the direct method"  # no plan made: the method reads no task
+
+
 def test_plan_retrieved_and_adherence_rows():
     rows = dict(plan_rows(_plan(0)))
     assert rows["layers"] == "Conv2D(32, (3, 3), activation='relu')\nFlatten()\nDense(1, activation='sigmoid')"
@@ -175,7 +189,8 @@ def state(loaded, seeded_board, built_datasets):
 def test_generate_offline_streams_the_plan_retrieval_final_code_downloads_and_adherence(state):
     outputs = list(handlers.generate(state, REQUIREMENT, ATTRIBUTES, "dlcodegen", "offline", 0))
     assert len(outputs) > 2
-    status, plan, plan_json, retrieved, template, code1, code2, final, downloads, adherence = outputs[-1]
+    status, plan, plan_json, retrieved, template, code1, code2, final, downloads, adherence, task, repairs = \
+        outputs[-1]
     assert status.startswith("✅") and "offline generator" in status
     assert "layers" in list(plan["Field"]) and json.loads(plan_json)["Task Category"]
     assert list(retrieved.columns) == ["Score", "Sample", "Task category", "Requirement"] and len(retrieved) == 5
@@ -186,6 +201,38 @@ def test_generate_offline_streams_the_plan_retrieval_final_code_downloads_and_ad
     assert Path(downloads[0]).read_text().rstrip("\n") == final.rstrip("\n")
     assert "Overall (mean)" in list(adherence["Field"])
     assert outputs[0][8] is None  # no downloads before the end
+    assert outputs[0][10] == handlers.task_panel(text.TASK_IDLE) and outputs[0][11] == ""  # nothing read yet
+    assert task.startswith(f"{text.TASK_HEADING}\n\n- **task**: image\\_classification")
+
+
+def test_the_shipped_planner_reads_the_task_first_and_keeps_the_plan_true_to_it(loaded):
+    planner, pool, _ = loaded
+    views = list(stream_views(Generator(planner, pool, None, GeneratorConfig(method="offline")), TRAFFIC_SIGNS))
+    last = views[-1]
+    assert last.phase == "finished" and last.state("task") == DONE
+    assert first_view(views, "task", DONE) < first_view(views, "plan", DONE)  # the task comes before the plan
+    lines = task_lines(last.task)
+    assert "output.classes: 43 (read from: 43 classes)" in lines, lines
+    assert "input.height: 32 (read from: 32x32)" in lines and "input.channels: 3 (read from: RGB)" in lines
+    assert last.result.task == last.task
+    assert any("43" in repair and "softmax" in repair for repair in last.repairs), last.repairs
+    assert last.plan.layers[-1] == "Dense(43, activation='softmax')"  # the repair the view reports was made
+
+
+def test_generate_shows_the_task_with_its_words_and_the_plans_repairs(state):
+    outputs = list(handlers.generate(state, TRAFFIC_SIGNS, "", "dlcodegen", "offline", 0))
+    index = {name: position for position, name in enumerate(handlers.GENERATE_OUTPUTS)}
+    task, repairs = outputs[-1][index["task-panel"]], outputs[-1][index["plan-repairs"]]
+    heading, blank, *facts = task.splitlines()
+    assert (heading, blank) == (text.TASK_HEADING, "")
+    assert f"- **output\\.classes**: {escape_markdown('43 (read from: 43 classes)')}" in facts, facts
+    assert all(line.startswith("- **") and escape_markdown("(read from: ") in line for line in facts)
+    assert all(len(row) == len(handlers.GENERATE_OUTPUTS) for row in outputs)
+    heading, *bullets = repairs.splitlines()
+    assert heading == text.REPAIRS_HEADING and bullets and all(line.startswith("- ") for line in bullets)
+    assert any(escape_markdown("Dense(43, activation='softmax')") in line for line in bullets), bullets
+    shown = outputs[-1][index["plan-table"]]
+    assert dict(zip(shown["Field"], shown["Value"]))["layers"].endswith("Dense(43, activation='softmax')")
 
 
 def test_an_llm_method_without_an_llm_gives_one_clear_line_and_keeps_earlier_outputs(state):

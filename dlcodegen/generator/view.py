@@ -5,6 +5,9 @@ Every stage the view shows is in one of five states: pending, running, done, err
 does not run is "skipped" with a note: known at once for the methods that need no LLM (the registry says they ask
 nothing), otherwise when the run ends without it. A failed run keeps every stage that finished before the failure,
 marks the failed stage and says in the status which stage failed and why (the message is already redacted).
+
+The first stage is the task read from the user's words (`TaskSpec`, each fact with the words it was read from); the
+plan comes with what was changed to keep it true to that task (`repairs`).
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from typing import Iterator
 from typing import TYPE_CHECKING, Final, Literal
 
 from dlcodegen.core.events import (CodeChecked, PlanReady, RunEvent, RunFailed, RunFinished, SamplesRetrieved,
-                                   StageDelta, StageDone, StageStarted)
+                                   StageDelta, StageDone, StageStarted, TaskRead)
 from dlcodegen.core.items import Retrieved
 from dlcodegen.core.plan import Plan
 from dlcodegen.core.results import GenerationError, GenerationResult, total_usage
 from dlcodegen.core.stages import LLM_ONLY_STAGES, VIEW_STAGES, stage_title
+from dlcodegen.core.task import TaskSpec
 from dlcodegen.metrics.adherence import plan_adherence
 
 if TYPE_CHECKING:
@@ -39,6 +43,7 @@ FINISHED_PHASE: Final = "finished"
 FAILED_PHASE: Final = "failed"
 DELTA_INTERVAL = 1 / 8  # seconds: streamed text refreshes the view at most ~8 times a second
 REQUIREMENT_EXCERPT = 100
+NO_TASK_READ = "the planner read no task from the requirement"
 ADHERENCE_TITLES = {"layers": "Layers", "optimizer": "Optimizer", "loss_function": "Loss function",
                     "evaluation_metric": "Evaluation metric", "learning_rate": "Learning rate",
                     "batch_size": "Batch size", "epochs": "Epochs", "hyperparameters": "Hyperparameters (mean)",
@@ -52,7 +57,9 @@ class GenerationView:
     method: str
     phase: Phase = RUNNING_PHASE
     status: str = ""
+    task: TaskSpec | None = None  # what the user asked for, each fact with the words it was read from
     plan: Plan | None = None
+    repairs: tuple[str, ...] = ()  # what was changed to keep the plan true to the task
     retrieved: list[Retrieved] = field(default_factory=list)  # best first
     texts: dict[str, str] = field(default_factory=dict)  # stage -> streamed text, then its code once done
     states: dict[str, StageState] = field(default_factory=dict)
@@ -114,8 +121,10 @@ class _ViewBuilder:
 
     def _stage_done(self, event: StageDone) -> None:
         view = self.view
-        if isinstance(event, PlanReady):
-            view.plan = event.plan
+        if isinstance(event, TaskRead):
+            view.task = event.task
+        elif isinstance(event, PlanReady):
+            view.plan, view.repairs = event.plan, tuple(event.repairs)
         elif isinstance(event, SamplesRetrieved):
             view.retrieved = list(event.samples)
         elif isinstance(event, CodeChecked):
@@ -138,7 +147,8 @@ class _ViewBuilder:
         view.result, view.phase, view.elapsed = result, FINISHED_PHASE, result.seconds
         for stage, state in view.states.items():
             if state == PENDING:
-                self._skip(stage, self._not_in_method())
+                read_none = stage == "task" and result.plan is not None  # a plan made, no task read with it
+                self._skip(stage, NO_TASK_READ if read_none else self._not_in_method())
         plan = result.reference_plan
         view.adherence = plan_adherence(result.code, plan) if plan else None
         view.status = self._finished_status(result)
@@ -178,6 +188,11 @@ def stream_views(generator: Generator, requirement: str, attributes: str = "", i
             continue
         last_yield = now
         yield builder.view.snapshot()
+
+
+def task_lines(task: TaskSpec | None) -> list[str]:
+    """One line per stated fact, "name: value (read from: words)"; none before the task is read."""
+    return task.lines() if task is not None else []
 
 
 def plan_rows(plan: Plan | None) -> list[list[str]]:

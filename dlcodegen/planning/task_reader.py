@@ -264,8 +264,8 @@ _BINARY = re.compile(r"\b(binary|whether|two classes|yes[/ ]or[/ ]no|labell?ed [
                      r"whether or not|or not\b)", re.I)
 # "as cats or dogs", "into positive, negative or neutral": the named classes
 _NAMED = re.compile(r"\b(?:as|into|between|whether (?:it is|it's|they are|a|an|the)?)\s+((?:(?:an? |the )?[\w-]+"
-                    r"(?: [\w-]+)?, )*(?:an? |the )?[\w-]+(?: [\w-]+)?,? (?:or|and|vs\.?|versus) (?:an? |the )?"
-                    r"[\w-]+(?: [\w-]+)?)\b", re.I)
+                    r"(?: (?!(?:with|using|from|in|by|for|via|on|of|to|into|and|or|based|images?|photos?)\b)[\w-]+)?, )*(?:an? |the )?[\w-]+(?: (?!(?:with|using|from|in|by|for|via|on|of|to|into|and|or|based|images?|photos?)\b)[\w-]+)?,? (?:or|and|vs\.?|versus) (?:an? |the )?"
+                    r"[\w-]+(?: (?!(?:with|using|from|in|by|for|via|on|of|to|into|and|or|based|images?|photos?)\b)[\w-]+)?)\b", re.I)
 _MULTILABEL = re.compile(r"\b(multi[- ]?label|multiple labels|several labels|more than one (label|class|tag)|"
                          r"one or more (labels|classes|tags|categories)|all (the )?(labels|tags) that apply|"
                          r"can have (several|multiple|many|any of)|any of (the )?\d+ (labels|tags|classes)|"
