@@ -188,7 +188,7 @@ class TaskSpec:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TaskSpec":
-        def facts(part: dict, spec_type):
+        def facts(part: dict | None, spec_type):
             known = spec_type.__dataclass_fields__
             return spec_type(**{name: _fact(value) for name, value in (part or {}).items() if name in known})
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 from dlcodegen.core.plan import Plan, normalize_label
 from dlcodegen.core.task import FAMILIES, TaskSpec, family_of_category
@@ -284,7 +285,7 @@ def fit_plan_to_task(plan: Plan, spec: TaskSpec, texts_from_family: bool = True)
         return plan, []
     repairs: list[str] = []
     category, repair = _category(plan, spec)
-    changed = {"task_category": category}
+    changed: dict[str, Any] = {"task_category": category}
     repairs += [repair] if repair else []
     for name, writer in (("input", input_text), ("output", output_text)):
         text = getattr(plan, name)

@@ -58,70 +58,104 @@ _TABULAR = (r"(\d[\d,]* rows|csv|tabular|spreadsheet|columns?|\d+ (\w+ )?(featur
 # "translate horses into zebras" is image-to-image and "classify generated images" a classification.
 _FAMILY_RULES = (
     _rule("image_classification", r"\bimage classification\b(?! and)"),
-    _rule("reinforcement_learning", r"\b(reinforcement learning|q-learning|deep q|dqn|policy gradient|ppo agent|"
-                                    r"openai gym|cartpole|an agent (to|that) (play|learn|balanc)\w*)\b"),
+    _rule("reinforcement_learning", r"\b(reinforcement learning|q-learning|deep q|dqn|policy gradient|ppo|sac|td3|a2c|"
+                                    r"openai gym|\w+-gym|gymnasium|cartpole|rewards?|trial and error|"
+                                    r"an? agent (to|that) (play|learn|balanc|control|driv)\w*|agent that)\b"),
     _rule("image_to_image", r"\b(denois\w*|de-nois\w*|super[- ]?resolution|upscal\w*|coloriz\w*|colouris\w*|"
                             r"inpaint\w*|deblur\w*|image[- ]to[- ]image|style transfer|pix2pix|cyclegan|"
                             r"restor\w* (old |damaged )?" + _IMAGES + r"|low[- ]light|(clean|remov)\w* (up )?"
-                            r"(the )?(noisy|noise|stains|blur)\w*)"),
+                            r"(the )?(noisy|noise|stains|blur)\w*|(turn|convert|map|translat)\w* [^.]{0,40}\b(images?|"
+                            r"slices|scans|photos?)\b[^.]{0,10} (into|to) [^.]{0,30}\b(images?|photos?|scans|ones|"
+                            r"paintings?|sketches|maps?)\b|look like full)"),
+    _rule("multimodal_classification", r"\b(visual question answering|vqa)\b"),
     _rule("translation", r"\b(translat\w*|machine translation)\b(?![^.]*\b" + _IMAGES + r"\b)|\b(english|french|"
                          r"german|spanish|chinese|japanese|hindi|portuguese|italian|russian|arabic) (to|into) "
                          r"(english|french|german|spanish|chinese|japanese|hindi|portuguese|italian|russian|arabic)\b|"
-                         r"\b(paraphras\w*|rewrit\w* (\w+ ){0,4}(sentences|text)s?\b)"),
+                         r"\b(paraphras\w*|rewrit\w* (\w+ ){0,4}(sentences?|text)s?\b|code[- ]to[- ]code|grammar (error )?"
+                         r"correction|errors corrected|convert \w+ (methods|code|functions|programs)\b[^.]{0,20}\b(in)?to)"),
     _rule("question_answering", r"\b(answer\w* (the |user |natural[- ]language )?questions?|question[- ]answering|"
-                                r"qa (model|system)|squad)\b"),
+                                r"qa (model|system)|squad|\w+ that answers|extractive qa|multiple[- ]choice questions?)\b"),
     _rule("token_classification", r"\b(parts?[- ]of[- ]spe\w+|pos[- ]tag\w*|named[- ]entit\w*|ner\b|"
-                                  r"(tag|label|classify) (each|every) (word|token)|(each|every) (word|token) "
+                                  r"(tag|label|classify) (each|every) (word|token|character)|(each|every) (word|token) "
                                   r"(belongs|gets|is (labell?ed|tagged|assigned))|token classification|slot filling|"
-                                  r"bio tags|entity (recognition|extraction))"),
+                                  r"bio tags|entity (recognition|extraction)|mentions? out of|extract\w* (every|all|each) "
+                                  r"[\w ]{0,20}mentions?|sequence label\w*|tagg\w* each (character|word|token)|"
+                                  r"(after|for) each (word|token)|redact\w*|de-?identif\w*)"),
     _rule("image_captioning", r"\b(caption\w*|describ\w* (the content of )?(an |the |each )?" + _IMAGES + r"|"
-                              r"image[- ]to[- ]text|alt[- ]text|ocr\b|optical character recognition|"
+                              r"image[- ]to[- ]text|alt[- ]text|ocr\b|optical character recognition|scene text|"
+                              r"text recognition|(in)?to latex|im2latex|what is in (front of|the (photo|picture|image))|"
                               r"transcri\w* (the )?handwrit\w*|handwrit\w* (text|word|line)s? recognition)"),
     _rule("speech_recognition", r"\b(speech[- ]to[- ]text|transcri\w*|asr\b|automatic speech recognition|ctc\b|"
-                                r"speech recognition(?![^.]*\b(commands?|keywords?|digits?)\b))"),
-    _rule("time_series_classification", r"\b(ecg\w*|ekg|eeg|emg|accelerometers?|gyroscopes?|human activity|"
+                                r"dictations?|speech recognition(?![^.]*\b(commands?|keywords?|digits?)\b)|"
+                                r"(audio|calls?|recordings?|speech|voice)\b[^.]{0,60}\b(into|to) (searchable |written )?text)"),
+    _rule("time_series_classification", r"\b(ecg\w*|ekg|eeg|emg|accelerometers?|gyroscopes?|imu|inertial|human activity|"
                                         r"activity recognition|ucr archive|uea archive|classif\w* (the |each |"
                                         r"multivariate |univariate )?time[- ]series|time[- ]series classification)\b|"
-                                        r"\b(anomal\w*|faults?|failures?)\b[^.]*\b(sensors?|telemetry|readings|"
-                                        r"signals|vibrations?)\b|\b(sensors?|telemetry|vibrations?)\b[^.]*\banomal\w*"),
+                                        r"\b(anomal\w*|faults?|fail\w*)\b[^.]*\b(sensors?|telemetry|readings|"
+                                        r"signals|vibrations?)\b|\b(sensors?|telemetry|vibrations?)\b[^.]*\b(anomal|fail)\w*|"
+                                        r"\bseries\b[^.]{0,80}\b(class(es)?|classif\w*)\b|\bclassif\w* [^.]{0,40}\bseries\b"),
     _rule("audio_classification", r"\b(spoken|speech|waveforms?|audio|sounds?|sound clips?|voice|recordings?|"
                                   r"keyword spotting|spectrograms?|\.?wav files?|music genres?|bird ?(calls?|songs?)|"
-                                  r"speakers?)\b"),
+                                  r"speakers?|microphones?|listen\w*|acoustic|\d+(\.\d+)? ?k?hz)\b"),
     _rule("time_series_forecasting", r"\b(forecast\w*|predict\w* (the )?(next|future|coming|upcoming)\b(?! (word|"
-                                     r"character|token|letter|frame))|\d+[- ](step|day|hour|week|month)s?[- ]ahead|"
+                                     r"character|token|letter|frame))|\d+[- ](step|day|hour|week|month|minute)s?[- ]ahead|"
+                                     r"\d+ (minutes?|hours?|days?|weeks?|steps?) ahead|day[- ]ahead|(for|over) the "
+                                     r"(next|coming) (\d+ )?(minutes?|hours?|days?|weeks?|months?|quarters?|years?)|"
                                      r"horizons?\b|time[- ]series (prediction|forecast\w*))"),
-    _rule("image_segmentation", r"\b(segment\w*(?! (customers|users|clients|the market|markets|audiences))|"
-                                r"pixel[- ]?(wise|level)|(each|every) pixel|masks?\b(?! r-?cnn)|u-?net)"),
     _rule("object_detection", r"\bobject detection\b|\bbounding[- ]box\w*|\b(yolo\w*|faster r-?cnn|mask r-?cnn|"
-                              r"retinanet|ssd|detr)\b|\b(detect\w*|locali[sz]\w*|locat\w*|put|draw)\b[^.]*\bbox(es)?\b|"
-                              r"\b(object )?locali[sz]ation\b"),
-    _rule("video_classification", r"\b(videos?|video clips?|videomae|footage|kinetics|ucf-?101|surveillance)\b|"
-                                  r"\baction recognition\b"),
+                              r"retinanet|ssd|detr|detectron\w*|sahi)\b|\b(detect\w*|locali[sz]\w*|locat\w*|put|draw)\b"
+                              r"[^.]*\bbox(es)?\b|\b(object )?locali[sz]ation\b"),
+    _rule("image_segmentation", r"\b(segment\w*(?! (customers|users|clients|the market|markets|audiences))|"
+                                r"pixel[- ]?(wise|level)|(each|every) pixel|masks?\b(?! r-?cnn)|u-?net|segformer|"
+                                r"deeplab\w*|mask2former)"),
+    _rule("video_classification", r"\b(videos?|video clips?|videomae|footage|kinetics|ucf-?101|hmdb\w*|i3d|"
+                                  r"two[- ]stream|surveillance|\d+ (human )?actions)\b|\baction recognition\b"),
     _rule("image_similarity", r"\b(siamese|triplet loss|face verification|metric learning|similar " + _IMAGES +
                               r"|visually similar|image (retrieval|similarity)|reverse image search|same person|"
-                              r"re-?identification|which individual|closest (items|images|products|matches))\b"),
+                              r"re-?identification|which individual|closest (items|images|products|matches)|"
+                              r"best[- ]matching (photos|images)|(photos?|images?) back\b|group\w* [^.]{0,40}\bsimilar|"
+                              r"search (our |the |an? )?(photo|image)s?)\b"),
     _rule("image_generation", r"^(?!.*\b(classif|detect|distinguish|tell)\w* [^.]{0,30}\b(generated|synthetic|"
-                              r"fake|ai)\b)(?=.*\b(generat\w*|synthesi[sz]\w*|creat\w* new|produc\w* new)\b[^.]*\b"
-                              r"(" + _IMAGES + r"|digits?|faces?|artworks?|anime|sprites?)\b|.*\b(gan|dcgan|"
+                              r"fake|ai)\b)(?=.*\b(generat\w*|synthesi[sz]\w*|creat\w* new|produc\w* new|want hundreds)\b[^.]*\b"
+                              r"(" + _IMAGES + r"|digits?|faces?|artworks?|anime|sprites?|ones)\b|.*\b(gan|dcgan|"
+                              r"stylegan\w*|ddpm|fid|dreambooth|stable diffusion|text[- ]to[- ]image|"
                               r"diffusion model|variational autoencoder|vae)\b).*"),
     _rule("text_generation", r"\b((generat|writ)\w* (\w+ ){0,3}(text|sentences|stories|poems|poetry|lyrics|"
-                             r"headlines|jokes|recipes)|language model\w*|next (word|character|token)|"
-                             r"summari[sz]\w*|text generation|(build|train) (a |an )?chatbot|char(acter)?[- ]level (rnn|lstm|model))\b"),
-    _rule("recommendation", r"\b(recommend\w*|collaborative filtering|user-item|suggest (movies|products|items|"
-                            r"songs|books))\b"),
+                             r"headlines|jokes|recipes|repl(y|ies)|responses?|summar(y|ies)|functions?|code)|language model\w*|"
+                             r"next (word|character|token)|model writes|draft\w*|subject lines?|text[- ]to[- ]sql|"
+                             r"into sql|code generation|from (its|the) docstring|"
+                             r"summari[sz]\w*|text generation|(build|train) (a |an )?chatbot|char(acter)?[- ]level "
+                             r"(rnn|lstm|model))\b"),
+    _rule("recommendation", r"\b(recommend(er|ation)s?\b|recommend\w* \w+ to (users|customers|people|learners|"
+                            r"viewers|shoppers)|collaborative filtering|user-item|suggest\w* (the )?(next )?(course|movie|"
+                            r"product|item|song|book|video|article)s?|playlist|most likely to (buy|reorder|click|watch|"
+                            r"book)|(a|the) users? will give|order the results|next basket)"),
     _rule("multimodal_classification", r"\b" + _IMAGES + r" (and|with|plus) (its |their )?(text|captions?|"
                                        r"descriptions?|titles?)\b|\b(text|tweet|caption)s?\s*(\+|and) (image|photo)s? "
-                                       r"pairs?\b|\b(multimodal|multi-modal)\b"),
+                                       r"pairs?\b|\b(multimodal|multi-modal)\b|\b(photo|image|poster|picture)s? and (its |"
+                                       r"their |the |a )?(short )?(name|title|plot|summary|text|description|caption)s?\b|"
+                                       r"\b(title|text|caption|description|summary) and (the |its |their )?(image|photo|"
+                                       r"poster|picture)s?\b"),
     _rule("image_regression", r"\b(predict\w*|estimat\w*|regress\w*|count\w*)\b[^.]{0,40}\b(age|price|count|"
-                              r"number|weight|bmi|score|value|how many)\b[^.]{0,40}\b(from|of|in|given|using) [^.]{0,20}"
-                              + _IMAGES + r"\b"),
+                              r"number|weight|bmi|score|value|how many|angle|fractions?|depth|distance|speed|yield)\b"
+                              r"[^.]{0,40}\b(from|of|in|given|using) [^.]{0,20}" + _IMAGES + r"\b|\b" + _IMAGES +
+                              r"\b[^.]{0,60}\b(predict|estimat|regress)\w* [^.]{0,30}\b(fractions?|angles?|ages?|counts?|"
+                              r"values|scores)\b"),
     _rule("text_classification", r"\b(sentiment|spam|toxic\w*|hate speech|fake news|intents?\b|classif\w* (the |"
                                  r"each )?(\w+ )?(reviews?|tweets?|emails?|news|articles?|documents?|sentences?|texts?|"
-                                 r"comments?|messages?|headlines?|posts?|sequences?|queries)|text classification)\b"),
+                                 r"comments?|messages?|headlines?|posts?|sequences?|queries)|text classification|"
+                                 r"(emails?|tickets?|messages?|reviews?|tweets?|comments?|posts?|articles?|documents?)\b"
+                                 r"[^.]{0,60}\b(queues?|categor\w*|labell?ed|tagged))\b"),
     _rule("tabular_regression", r"\b(regress\w*|how much (will|does|is)|estimat\w* (the )?(price|cost|value|amount))"
-                                r"\b(?=[^.]*\b" + _TABULAR + r")|\b" + _TABULAR + r"\b[^.]*\b(regress\w*)"),
+                                r"\b(?=[^.]*\b" + _TABULAR + r")|\b" + _TABULAR + r"\b[^.]*\b(regress\w*)|"
+                                r"\b(predict|estimat)\w* (the )?[\w ]{0,25}\b(yield|price|rent|cost|amount|duration|"
+                                r"how long|levels?|salary|count)\b[^.]{0,40}\bfrom [^.]{0,40}\w+, \w+(,| and) \w+|"
+                                r"target column \w+"),
     _rule("tabular_classification", r"^(?=.*\b(classif\w*|whether|or not|either|churn\w*|fraud\w*|intrusions?|"
-                                    r"default)\b).*?\b" + _TABULAR + r"\b"),
+                                    r"default|which \w+ (will|should)|will (fail|leave|cancel|churn|default|buy))\b)"
+                                    r".*?\b" + _TABULAR + r"\b|\bwhich \w+ (should i|will) [^.]{0,60}\b(soil|readings|"
+                                    r"measurements|features|customers|attributes)\b|\b(measurements|readings) [^.]{0,60}"
+                                    r"\bwhich \w+ will\b"),
     _rule("image_classification", r"\b(classif\w*|categori[sz]\w*|recogni[sz]\w*|identify|sort|distinguish|tell)\b"
                                   r"[^.]*\b" + _IMAGES + r"\b|\bimage classification\b"),
 )
@@ -243,17 +277,20 @@ def _sequence_facts(text: str) -> dict[str, Fact]:
 
 # -- output facts -------------------------------------------------------------------------------------------------
 
-_CLASS_NOUNS = (r"(classes|categories|class labels|labels|groups|kinds|types|species|breeds|emotions|genres|"
-                r"diseases|conditions|words|commands|folders|subfolders|directories|digits|letters|characters|"
-                r"activities|actions|intents|topics|styles|grades|levels|stages|speakers|languages|tags|"
-                r"entity types|options|codes|choices|outcomes|classes of \w+)")
+_CLASS_NOUNS = (r"(classes|class|categor(?:y|ies)|class labels|labels|groups|kinds|types|species|breeds|emotions?|"
+                r"genres|diseases|conditions|words|commands|folders|subfolders|directories|digits|letters|characters|"
+                r"activities|actions?|events?|intents|topics|styles|grades|levels|stages|speakers|languages|tags|"
+                r"entity types|options|codes|choices|answer choices|outcomes|families|surfaces|dishes|glosses|"
+                r"instruments|classes of \w+)")
+_WAYS = re.compile(r"\b(\d+)-way\b(?! (?:and|,))", re.I)
 _CLASSES = re.compile(r"\b" + _NUMBER + r"\s+(?:(?!(?:with|from|of|and|in|into|per|for|across|pixels?|px|two|three|four|five|six|seven|eight|nine|ten)\b|\d)[\w-]+\s+){0,3}?" + _CLASS_NOUNS + r"\b|\b(?:one of|out of|"
                       r"among) " + _NUMBER + r"\b", re.I)
 _GRADES = re.compile(r"\b(?:grades?|levels?|scores?|ratings?|stages?|severity)\s*\(?(?:from )?(\d)\s*(?:-|to)\s*(\d{1,2})\b",
                      re.I)
 # "activities (walking, sitting, standing)", "machine_status column (NORMAL, BROKEN, RECOVERING)"
-_LISTED = re.compile(r"\b(?:activities|classes|categories|labels|emotions|types|column|species|kinds|classes are|"
-                     r"labels are|labelled as|labeled as)\s*[(:]\s*([^()]{3,200}?)[).]", re.I)
+_LISTED = re.compile(r"\b(?:activities|classes|categories|labels|emotions?|types|column|species|kinds|classes are|"
+                     r"labels are|labelled as|labeled as|queues?|predict \w+|into|in \d+ \w+)\s*[(:\-–]\s*"
+                     r"([^():\-–]{3,200}?)\s*[).\-–]", re.I)
 _ONE_CLASS = re.compile(r"\b(one|single|1) (class|category)\b", re.I)
 _PAIR = re.compile(r"\b(?:classify|distinguish|tells?|separate|sort)\s+(?:images of |photos of |pictures of )?([\w-]+)"
                    r"\s+(?:and|from|vs\.?|versus)\s+([\w-]+)\b|\bis (?:this|it|the \w+|there)\s+(?:an? )?"
@@ -269,12 +306,17 @@ _NAMED = re.compile(r"\b(?:as|into|between|whether (?:it is|it's|they are|a|an|t
 _MULTILABEL = re.compile(r"\b(multi[- ]?label|multiple labels|several labels|more than one (label|class|tag)|"
                          r"one or more (labels|classes|tags|categories)|all (the )?(labels|tags) that apply|"
                          r"can have (several|multiple|many|any of)|any of (the )?\d+ (labels|tags|classes)|"
-                         r"which of (the )?\d+ [\w ]{0,30}(appear|are present)|several \w+ (can|may) (appear|sing|be))\b",
+                         r"which of (the )?\d+ [\w ]{0,30}(appear|are present)|several \w+ (can|may) (appear|sing|be)|"
+                         r"more than one (can|may)|which [\w ]{0,30} are (calling|present|visible|singing)|"
+                         r"several at once|at the same time)\b",
                          re.I)
 # Wordings of a two-way decision that state no class count ("is this mushroom edible?", "detect fraud")
 _BINARY_KIND = re.compile(r"\b(whether|is (this|it|there|the) [^.?]{0,40}\?|(is|are) [\w ]{1,30} or (not|\w+)\b|"
                           r"fraud\w*|churn\w*|spam|surviv\w*|yes[/ ]no|[\w-]+/[\w-]+ labell?ed|labell?ed "
-                          r"[\w-]+/[\w-]+|sentiment)\b", re.I)
+                          r"[\w-]+/[\w-]+|sentiment|flag\b|(will|would) (also )?(fail|buy|churn|cancel|leave|default|"
+                          r"click|survive)|anomal\w*|sarcas\w*)\b", re.I)
+_RATINGS = re.compile(r"\b(predict\w* (the )?(stars?|ratings?)|rating prediction|rmse|ratings? (\(?\d+ ?(-|to) ?\d+))",
+                      re.I)
 _HORIZON = re.compile(r"\b(?:next|following|coming|upcoming)\s+" + _NUMBER + r"\s+(minutes?|hours?|days?|weeks?|"
                       r"months?|quarters?|years?|steps?|time ?steps?|values|points)\b|\b(\d+)[- ](?:step|day|hour|"
                       r"week|month)s?[- ]ahead\b|\bhorizon (?:of )?(\d+)\b", re.I)
@@ -312,6 +354,8 @@ def _class_count(text: str) -> Fact[int] | None:
         number = match.group(1) or match.group(3)
         if (value := _count(number)) and value >= 2:
             return Fact(value, match.group(0))
+    if ways := _WAYS.search(text):
+        return Fact(int(ways.group(1)), ways.group(0))
     if grades := _GRADES.search(text):
         low, high = int(grades.group(1)), int(grades.group(2))
         if high > low:
@@ -347,9 +391,10 @@ def _output_facts(text: str) -> dict[str, Fact]:
 
 def _classes_from_attributes(attributes: Attributes) -> Fact[tuple] | None:
     if isinstance(attributes, dict):
-        for key in ("classes", "labels", "class_names", "categories"):
-            value = attributes.get(key)
-            if isinstance(value, list) and len(value) >= 2 and all(isinstance(v, str) for v in value):
+        for key, value in attributes.items():
+            if not re.search(r"class|label|categor|famil|genre|type|emotion|tag", str(key), re.I):
+                continue
+            if isinstance(value, list) and 2 <= len(value) <= 1000 and all(isinstance(v, str) for v in value):
                 return Fact(tuple(value), f"{key}: {', '.join(value)}")
     return None
 
@@ -374,6 +419,10 @@ def _output_kind(family, facts: dict[str, Fact], text: str) -> Fact[str]:
         if "classes" in facts:
             return Fact("binary" if facts["classes"].value == 2 else "multiclass", facts["classes"].source)
         return NOT_STATED
+    if family.name == "question_answering" and "classes" in facts:
+        return Fact("binary" if facts["classes"].value == 2 else "multiclass", facts["classes"].source)
+    if family.name == "recommendation" and (ratings := _RATINGS.search(text)):
+        return Fact("regression", ratings.group(0))
     if family.output == "multiclass":
         if multilabel := _MULTILABEL.search(text):
             return Fact("multilabel", multilabel.group(0))
@@ -429,7 +478,8 @@ def read_task_as(requirement: str, attributes: Attributes, task: Fact[str]) -> T
         if signals := _SIGNAL_CHANNELS.search(text):
             inputs["features"] = Fact(_count(signals.group(1)), signals.group(0))
         image.pop("channels", None), inputs.pop("channels", None)
-    if family is not None and family.output not in ("multiclass", "mask", "boxes", "tags"):
+    if family is not None and family.output not in ("multiclass", "mask", "boxes", "tags") and \
+            family.name != "question_answering":
         output.pop("classes", None), output.pop("class_names", None)
     if family is not None and family.name != "time_series_forecasting":
         output.pop("horizon", None)
