@@ -144,14 +144,20 @@ class RetrievalPlanner:
 
     def neighbours(self, requirement: str, attributes="", family: str | None = None) -> list[tuple[int, float]]:
         """The nearest training plans by BM25, only those of `family` when given (and it has any)."""
+        return self._ranked(requirement, attributes, (family,))[0]
+
+    def _ranked(self, requirement: str, attributes, families) -> list[list[tuple[int, float]]]:
+        """One BM25 ranking, cut per family (None: any family), best first."""
         check_requirement(requirement)
         words = _words(f"{requirement} {attributes_text(attributes)}")
         scores = self.index.get_scores(words)
         count = max(1, self.config.k, self.config.text_candidates)
         order = sorted(range(len(scores)), key=lambda i: -scores[i])
-        if family is not None and family in self.families:
-            order = [i for i in order if self.families[i] == family]
-        return [(i, float(scores[i])) for i in order[:count]]
+        ranked = []
+        for family in families:
+            kept = [i for i in order if self.families[i] == family] if family and family in self.families else order
+            ranked.append([(i, float(scores[i])) for i in kept[:count]])
+        return ranked
 
     def predict(self, requirement: str, attributes="", task: TaskSpec | None = None) -> PlanPrediction:
         """The plan for the item, true to its task (read from the words unless given).
@@ -161,8 +167,7 @@ class RetrievalPlanner:
         check_requirement(requirement)
         spec = task or read_task(requirement, attributes)
         in_family = spec.task.value in self.families
-        nearest = self.neighbours(requirement, attributes)
-        family = self.neighbours(requirement, attributes, spec.task.value) if in_family else nearest
+        nearest, family = self._ranked(requirement, attributes, (None, spec.task.value))
         pick = {name: family if name in self.config.family_fields else nearest for name in _PLAN_FIELDS}
         plan = Plan(**self.plans[pick["input"][0][0]].field_values())
         k = max(1, self.config.k)
