@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dlcodegen.core.plan import Plan
 from dlcodegen.planning.task_fit import fit_plan_to_task, head_layer
-from dlcodegen.planning.task_reader import read_task_rules
+from dlcodegen.planning.task_reader import read_task, read_task_rules
 
 NEIGHBOUR_CLASSIFIER = Plan(task_category="Image Classification", input="Images of flowers", output="5 classes",
                             layers=["Conv2D(32, (3, 3), activation='relu')", "Flatten()", "Dense(64)"],
@@ -73,3 +73,13 @@ def test_speech_recognition_trains_with_ctc():
     plan, repairs = fit_plan_to_task(Plan(task_category="Speech Recognition", loss_function="Categorical Crossentropy"),
                                      spec)
     assert plan.loss_function == "ctc_loss" and repairs
+
+
+def test_a_neighbours_channel_count_gives_way_to_the_stated_one():
+    spec = read_task("Spot defective screws in close-up photos, ok vs defective, 256x256 grayscale.")
+    neighbour = Plan(task_category="Image Classification", input="Images of size 256x256 with 3 channels (RGB)",
+                     output="Binary classification", layers=["Dense(1, activation='sigmoid')"],
+                     loss_function="binary_crossentropy")
+    plan, repairs = fit_plan_to_task(neighbour, spec)
+    assert plan.input == "Images of size 256x256 with 1 channel (grayscale)"
+    assert any("1 channel" in line and "grayscale" in line for line in repairs)

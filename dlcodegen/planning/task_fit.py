@@ -316,6 +316,9 @@ def _carry_input(text: str | None, spec: TaskSpec) -> tuple[str | None, str | No
     if height.stated and width.stated and not re.search(rf"(?<!\d){height.value}\s*[x×,]\s*{width.value}(?!\d)", text):
         parts.append(f"{height.value}x{width.value} pixels")
         sources.append(height.source)
+    if channels.stated and (fixed := _with_channels(text, channels.value)) != text:
+        return f"{fixed}", f"Input: the stated {channels.value} channel{'s' * (channels.value != 1)} instead of the " \
+                           f"neighbour's (read from {channels.source!r})"
     if channels.stated and (parts or not re.search(r"channel|gr[ae]y|rgb|colou?r|black", text, re.I)):
         parts.append(f"{channels.value} channel{'s' * (channels.value != 1)}")
         sources.append(channels.source)
@@ -324,6 +327,19 @@ def _carry_input(text: str | None, spec: TaskSpec) -> tuple[str | None, str | No
     added = ", ".join(parts)
     words = " and ".join(repr(source) for source in dict.fromkeys(sources))
     return f"{text.rstrip(' .')} ({added})", f"Input: added the stated {added} (read from {words})"
+
+
+_OTHER_CHANNELS = {1: ((re.compile(r"\b3 (colou?r )?channels?( \(RGB\))?", re.I), "1 channel (grayscale)"),
+                        (re.compile(r"\bRGB\b"), "grayscale")),
+                   3: ((re.compile(r"\b(1|one|single) channel\b( \(gr[ae]yscale\))?", re.I), "3 channels (RGB)"),
+                       (re.compile(r"\bgr[ae]y[- ]?scale\b", re.I), "RGB"))}
+
+
+def _with_channels(text: str, channels: int) -> str:
+    """A neighbour's Input with its channel count replaced by the stated one (3 -> 1 for "grayscale", ...)."""
+    for pattern, replacement in _OTHER_CHANNELS.get(channels, ()):
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _carry_output(text: str | None, spec: TaskSpec) -> tuple[str | None, str | None]:
