@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from dlcodegen.core.plan import Plan, normalize_label
-from dlcodegen.core.task import FAMILIES, TaskSpec, family_of_category
+from dlcodegen.core.task import TaskSpec, family_of_category
 from dlcodegen.planning.layers import resolve_layer
 
 # Losses that fit each output kind (normalize_label keys); the first is written when the plan's does not fit.
@@ -316,7 +316,7 @@ def _carry_input(text: str | None, spec: TaskSpec) -> tuple[str | None, str | No
     if height.stated and width.stated and not re.search(rf"(?<!\d){height.value}\s*[x×,]\s*{width.value}(?!\d)", text):
         parts.append(f"{height.value}x{width.value} pixels")
         sources.append(height.source)
-    if channels.stated and (fixed := _with_channels(text, channels.value)) != text:
+    if channels.stated and (fixed := _with_channels(text, channels.value or 0)) != text:
         return f"{fixed}", f"Input: the stated {channels.value} channel{'s' * (channels.value != 1)} instead of the " \
                            f"neighbour's (read from {channels.source!r})"
     if channels.stated and (parts or not re.search(r"channel|gr[ae]y|rgb|colou?r|black", text, re.I)):
@@ -357,6 +357,3 @@ def _carry_output(text: str | None, spec: TaskSpec) -> tuple[str | None, str | N
 def _short(text: str | None, limit: int = 50) -> str | None:
     return text if text is None or len(text) <= limit else text[:limit] + "..."
 
-
-def family_title(spec: TaskSpec) -> str | None:
-    return FAMILIES[spec.task.value].title if spec.task.value in FAMILIES else None
