@@ -296,9 +296,53 @@ def _bench(args: argparse.Namespace) -> int:
         print("plan adherence %: " + ", ".join(f"{name} {value:.1f}" for name, value in adherence.items()
                                                if value is not None))
     if scores.get("verify_levels"):
-        print(f"verify: train_step reached by {scores['train_step_rate']:.1f}% "
-              f"({scores['train_step_rate_before_repair']:.1f}% before repair); levels {scores['verify_levels']}")
+        from dlcodegen.verify import LEVELS
+
+        rates = ", ".join(f"{level} {scores[f'{level}_rate']:.1f}%" for level in LEVELS)
+        print(f"verify: levels passed: {rates} (train_step {scores['train_step_rate_before_repair']:.1f}% before "
+              f"repair); deepest level per item {scores['verify_levels']}")
     return 1 if summary.failed else 0
+
+
+def _verify_task(args: argparse.Namespace):
+    """The task the project is checked against, and a line saying where it came from: --task, --requirement, or a
+    task.json / plan.json beside the file; (None, None) without one (verify then stops at train_step)."""
+    import json
+    from pathlib import Path
+
+    from dlcodegen.core.task import Fact, TaskSpec, family_of_category
+    from dlcodegen.generator.project import PLAN_FILE, TASK_FILE
+
+    if args.task:
+        return TaskSpec.from_dict(_json_file(Path(args.task), "--task")), f"task: from {args.task}"
+    if args.requirement:
+        from dlcodegen.planning.task_reader import read_task
+
+        return read_task(args.requirement, args.attributes or ""), "task: read from --requirement"
+    folder = Path(args.file).resolve().parent
+    if (folder / TASK_FILE).is_file():
+        return TaskSpec.from_dict(_json_file(folder / TASK_FILE, TASK_FILE)), f"task: from {folder / TASK_FILE}"
+    if (folder / PLAN_FILE).is_file():
+        plan = _json_file(folder / PLAN_FILE, PLAN_FILE)
+        family = family_of_category(plan.get("Task Category") if isinstance(plan, dict) else None)
+        if family is not None:
+            return TaskSpec(task=Fact(family.name, f"{PLAN_FILE}'s Task Category")), \
+                f"task: {family.title}, from {folder / PLAN_FILE}"
+    return None, None
+
+
+def _json_file(path, what: str):
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{what}: {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise UserError(f"{what}: {path} is not readable JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{what}: {path} holds {type(data).__name__}, not a JSON object")
+    return data
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -308,7 +352,10 @@ def _verify(args: argparse.Namespace) -> int:
 
     if not tensorflow_available():
         raise UserError(TF_MISSING)
-    outcome = verify_file(args.file, VerifyConfig(timeout=args.timeout, memory_mb=args.memory))
+    task, told = _verify_task(args)
+    if told:
+        print(told)
+    outcome = verify_file(args.file, VerifyConfig(timeout=args.timeout, memory_mb=args.memory), task=task)
     if args.json:
         print(json.dumps(outcome.as_dict(), indent=2))
     else:
@@ -559,13 +606,20 @@ def _add_verify_command(commands) -> None:
     from dlcodegen.verify import VerifyConfig as VerifyDefaults
 
     verify = commands.add_parser("verify", help="build a project's model and train one step on synthetic data, "
-                                                "sandboxed; exit 0 only when the train step passed")
+                                                "then (with a task) check that it fits the task and learns, "
+                                                "sandboxed; exit 0 only when the deepest level passed")
     verify.add_argument("file", help="a .py (or .ipynb) project")
     verify.add_argument("--timeout", type=float, default=VerifyDefaults.timeout,
                         help=f"CPU seconds (the wall clock gets twice that; default: {VerifyDefaults.timeout:g})")
     verify.add_argument("--memory", type=int, default=VerifyDefaults.memory_mb,
                         help=f"memory limit in MB (default: {VerifyDefaults.memory_mb})")
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    task = verify.add_argument_group("the task (levels task_fit and learns; without one, verify stops at "
+                                     "train_step)")
+    task.add_argument("--task", metavar="TASK.json", help="a task.json as `generate` writes it (default: the "
+                                                          "task.json, else the plan.json, beside the file)")
+    task.add_argument("--requirement", help="read the task from this requirement")
+    task.add_argument("--attributes", help="the dataset attributes that go with --requirement")
     verify.set_defaults(handler=_verify)
 
 

@@ -230,7 +230,7 @@ def test_repair_round_feeds_the_failed_level_back_and_keeps_every_round():
                    FakeCheck("train_step")])
     client = FakeChatClient(answer=lambda prompt: "```python\nfixed = True\n```" if "failed at level" in prompt
                             else "```python\nbroken = True\n```")
-    generator = make_generator("direct", client, verifier=lambda code: next(checks), repair=2)
+    generator = make_generator("direct", client, verifier=lambda code, task=None: next(checks), repair=2)
     result = generator.generate(requirement(1), item_id=1)
     assert result.code == "fixed = True"
     stages = [record.stage for record in result.records]
@@ -244,11 +244,11 @@ def test_repair_round_feeds_the_failed_level_back_and_keeps_every_round():
 
 def test_repair_stops_after_n_rounds_and_methods_without_llm_are_not_repaired():
     client = FakeChatClient()
-    generator = make_generator("direct", client, verifier=lambda code: FakeCheck(
+    generator = make_generator("direct", client, verifier=lambda code, task=None: FakeCheck(
         "parse", "imports", "ModuleNotFoundError: No module named 'x'"), repair=2)
     result = generator.generate(requirement(1), item_id=1)
     assert [r.stage for r in result.records] == ["final", "verify1", "repair1", "verify2", "repair2", "verify3"]
     assert len(client.calls) == 3
-    offline = make_generator("retrieval-only", verifier=lambda code: pytest.fail(
+    offline = make_generator("retrieval-only", verifier=lambda code, task=None: pytest.fail(
         "methods without an LLM are not repaired"), repair=2)
     offline.generate(requirement(1), item_id=1)

@@ -272,8 +272,8 @@ def test_config_and_result_shapes():
     result = VerifyResult("model_built", "train_step", "ValueError: x (line 3)", 1.5, ["note"])
     assert not result.passed
     assert result.as_dict() == {"level": "model_built", "failed": "train_step", "error": "ValueError: x (line 3)",
-                                "seconds": 1.5, "notes": ["note"], "passed": False}
-    assert LEVELS == ("parse", "imports", "model_built", "train_step")
+                                "seconds": 1.5, "notes": ["note"], "deepest": "train_step", "passed": False}
+    assert LEVELS == ("parse", "imports", "model_built", "train_step", "task_fit", "learns")
     assert "pip install" in TF_MISSING and "\n" not in TF_MISSING
 
 

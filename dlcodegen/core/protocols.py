@@ -73,6 +73,7 @@ class VerifyReport(Protocol):
 
 
 class Verifier(Protocol):
-    """Runs a project's code in a sandbox and reports how far it got."""
+    """Runs a project's code in a sandbox and reports how far it got: with a task, up to whether its model fits the
+    task and learns."""
 
-    def __call__(self, code: str) -> VerifyReport: ...
+    def __call__(self, code: str, task: TaskSpec | None = None) -> VerifyReport: ...

@@ -16,7 +16,7 @@ T = TypeVar("T")
 InputKind = Literal["image", "volume", "video", "text", "tabular", "time_series", "audio", "noise", "image_text",
                     "graph"]
 OutputKind = Literal["binary", "multiclass", "multilabel", "regression", "mask", "image", "tags", "text", "boxes",
-                     "embedding", "ranking", "policy"]
+                     "embedding", "ranking", "policy", "reconstruction"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,8 @@ FAMILIES: dict[str, TaskFamily] = {family.name: family for family in (
                 "Sequential Model Training for Trajectory Prediction")),
     TaskFamily("time_series_classification", "Time Series Classification", "time_series", "multiclass",
                ("EEG Signal Classification", "Graph Signal Classification")),
+    TaskFamily("anomaly_detection", "Anomaly Detection", "time_series", "reconstruction",
+               ("Time Series Anomaly Detection", "Outlier Detection")),
     TaskFamily("audio_classification", "Audio Classification", "audio", "multiclass"),
     TaskFamily("speech_recognition", "Speech Recognition", "audio", "text",
                ("Audio Source Separation", "Audio Reconstruction")),

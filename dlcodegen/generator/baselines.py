@@ -46,9 +46,12 @@ def random_other(context: RunContext) -> str:
 
 
 def offline(context: RunContext) -> str:
-    """The offline generator: the plan written as a Keras project, data names from Code RAG's top sample."""
+    """The offline generator: the task and the plan written as the task family's Keras project; data names from
+    the words, else from Code RAG's top sample when it is of the same family."""
     from dlcodegen.generator.offline import project_spec, render_project
 
     top = context.retrieve_code()[0]
-    spec = project_spec(context.requirement, context.plan(), top.sample)
-    return context.produce("final", render_project(spec), [f"data names from {top.sample.key}", *spec.notes])
+    spec = project_spec(context.requirement, context.plan(), top.sample, context.result.task, context.attributes)
+    source = f"data names from {top.sample.key}" if spec.sample_key else \
+        f"the top sample {top.sample.key} is of another family: data names from the words, else placeholders"
+    return context.produce("final", render_project(spec), [f"{spec.family} project", source, *spec.notes])

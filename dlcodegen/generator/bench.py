@@ -25,6 +25,7 @@ from dlcodegen.core.protocols import Planner, Verifier
 from dlcodegen.core.results import GenerationError
 from dlcodegen.files import JsonLinesError, iter_jsonl, jsonl_text, write_atomic
 from dlcodegen.generator.run import Generator
+from dlcodegen.verify.protocol import LEVELS
 
 logger = logging.getLogger(__name__)
 
@@ -123,8 +124,10 @@ def run_bench(generator: Generator, items, out: str | Path, metadata: dict, conc
         output = {"id": row["id"], "code": result.code}
         if result.reference_plan is not None:
             output["plan"] = result.reference_plan.to_dict()
+        if result.task is not None:
+            output["task"] = result.task.to_dict()
         if verify is not None:
-            checks = result.checks or [verify(result.code)]
+            checks = result.checks or [verify(result.code, task=result.task)]
             output["verify"] = checks[-1].level
             if len(checks) > 1:
                 output["verify_before_repair"] = checks[0].level
@@ -186,6 +189,12 @@ def _verify_rates(outputs: list[dict]) -> dict:
     if all(level is None for level in levels):
         return {}
     before = [output.get("verify_before_repair", level) for output, level in zip(outputs, levels)]
-    return {"train_step_rate": 100.0 * sum(level == "train_step" for level in levels) / len(levels),
-            "train_step_rate_before_repair": 100.0 * sum(level == "train_step" for level in before) / len(before),
+    rates = {f"{name}_rate": _reached_rate(levels, name) for name in LEVELS}
+    return {**rates, "train_step_rate_before_repair": _reached_rate(before, "train_step"),
             "verify_levels": dict(Counter(str(level) for level in levels))}
+
+
+def _reached_rate(levels: list, level: str) -> float:
+    """Percent of the projects that passed `level` (a deeper level passed counts)."""
+    wanted = LEVELS.index(level)
+    return 100.0 * sum(found in LEVELS and LEVELS.index(found) >= wanted for found in levels) / len(levels)

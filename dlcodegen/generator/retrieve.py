@@ -56,6 +56,11 @@ def _task_key(category: str | None) -> str | None:
     return family.name if family else normalize_label(category)
 
 
+def sample_family(sample: Sample) -> str | None:
+    """The task family of a pool sample (from its plan's category)."""
+    return _task_key(sample.plan.task_category)
+
+
 def same_task(samples: Sequence[Sample], plan: Plan) -> list[Sample]:
     """The samples whose task family is the plan's (unknown spellings: the same category)."""
     key = _task_key(plan.task_category)

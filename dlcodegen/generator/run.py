@@ -162,7 +162,7 @@ class RunContext:
         assert self.tools.verifier is not None  # the repair loop runs only with a verifier
         stage = round_stage("verify", round_number)
         began = self._start(stage)
-        outcome = self.tools.verifier(code)
+        outcome = self.tools.verifier(code, task=self.result.task)
         self.result.checks.append(outcome)
         self._record(StageRecord(stage, began, self.now() - began,
                                  notes=[f"level={outcome.level} failed={outcome.failed} error={outcome.error}"]))

@@ -16,6 +16,9 @@ RandomRotation Conv3D AveragePooling1D GaussianDropout RandomZoom ConvLSTM2D Max
 Conv3DTranspose GlobalMaxPooling2D SeparableConv1D RandomContrast RepeatVector RandomTranslation ZeroPadding2D
 ActivityRegularization UpSampling1D LayerNormalization GroupNormalization SpatialDropout1D SpatialDropout2D
 GaussianNoise SimpleRNN PReLU ELU Softmax Cropping2D GlobalAveragePooling3D AlphaDropout Permute UnitNormalization
+GlobalMaxPool2D GlobalMaxPool1D GlobalAvgPool1D GlobalMaxPooling3D DepthwiseConv2D Conv1DTranspose UpSampling3D
+MultiHeadAttention Attention TimeDistributed Masking Normalization TextVectorization RandomCrop RandomBrightness
+Resizing CenterCrop SpatialDropout3D AveragePooling3D ZeroPadding1D Cropping1D
 """.split())
 # keras.applications builders (a pretrained base is one layer of the plan).
 APPLICATIONS = frozenset("""
@@ -129,8 +132,9 @@ def _numbers(text: str) -> list[str]:
 
 
 def _default_arguments(name: str, text: str) -> str:
-    """Arguments for a layer named in prose: the numbers and activation the text gives, else common defaults."""
-    lowered = text.lower()
+    """Arguments for a layer named in prose: the numbers and activation the text gives (never the digits of a
+    layer's own name, such as the 2 of "Conv2D"), else common defaults."""
+    lowered = re.sub(r"\b[a-z]\w*\d[a-z]\w*\b", " ", text.lower())
     numbers = _numbers(lowered)
     activation = next((word for word in _ACTIVATIONS if word in lowered), None)
     with_activation = f", activation='{activation}'" if activation else ""
@@ -152,8 +156,10 @@ def _default_arguments(name: str, text: str) -> str:
         return repr(activation or "relu")
     if name == "Bidirectional":
         return "layers.LSTM(64)"
-    if name == "MaxPooling2D":
+    if name in ("MaxPooling2D", "MaxPool2D", "AveragePooling2D"):
         return "(2, 2)"
+    if name in ("MaxPooling1D", "MaxPool1D", "AveragePooling1D"):
+        return "2"
     return ""
 
 

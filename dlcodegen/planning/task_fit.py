@@ -30,6 +30,7 @@ _LOSSES = {
     "tags": ("sparse_categorical_crossentropy", "sparsecategoricalcrossentropy", "categoricalcrossentropy", "crf"),
     "text": ("sparse_categorical_crossentropy", "sparsecategoricalcrossentropy", "categoricalcrossentropy", "ctc",
              "ctcloss"),
+    "reconstruction": ("mean_squared_error", "meansquarederror", "mse", "meanabsoluteerror", "mae", "huber"),
     "embedding": ("triplet_loss", "tripletloss", "triplet", "contrastive", "contrastiveloss", "binarycrossentropy",
                   "cosine", "cosinesimilarity", "arcface"),
 }

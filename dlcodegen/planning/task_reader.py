@@ -88,6 +88,7 @@ _FAMILY_RULES = (
     _rule("speech_recognition", r"\b(speech[- ]to[- ]text|transcri\w*|asr\b|automatic speech recognition|ctc\b|"
                                 r"dictations?|speech recognition(?![^.]*\b(commands?|keywords?|digits?)\b)|"
                                 r"(audio|calls?|recordings?|speech|voice)\b[^.]{0,60}\b(into|to) (searchable |written )?text)"),
+    _rule("anomaly_detection", r"\b(anomal\w*|outliers?|novelty detection)\b(?![^.]*\bclassif)"),
     _rule("time_series_classification", r"\b(ecg\w*|ekg|eeg|emg|accelerometers?|gyroscopes?|imu|inertial|human activity|"
                                         r"activity recognition|ucr archive|uea archive|classif\w* (the |each |"
                                         r"multivariate |univariate )?time[- ]series|time[- ]series classification)\b|"

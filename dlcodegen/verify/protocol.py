@@ -13,7 +13,12 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
-LEVELS = ("parse", "imports", "model_built", "train_step")
+LEVELS = ("parse", "imports", "model_built", "train_step", "task_fit", "learns")
+TASK_LEVELS = ("task_fit", "learns")  # run only when the job carries a task
+
+
+def deepest_level(with_task: bool) -> str:
+    return LEVELS[-1] if with_task else "train_step"
 JOB_FILE = "job.json"
 REPORT_FILE = "result.json"
 
@@ -45,6 +50,7 @@ class Job:
     fsize_mb: int                   # RLIMIT_FSIZE
     network_blocked: bool
     drop_sys_path: tuple[str, ...] = ()  # on sys.path only to import the child: the project must not see them
+    task: dict | None = None        # TaskSpec.to_dict(): the task levels run when it is given
 
     def write(self, job_dir: str) -> None:
         with open(os.path.join(job_dir, JOB_FILE), "w", encoding="utf-8") as handle:

@@ -36,10 +36,15 @@ class VerifyResult:
     error: str | None            # one line: ExceptionType: message (line N)
     seconds: float
     notes: list[str] = field(default_factory=list)
+    deepest: str = "train_step"  # the deepest level requested: learns when a task was given
 
     @property
     def passed(self) -> bool:
-        return self.level == "train_step"
+        return self.level == self.deepest
+
+    def reached(self, level: str) -> bool:
+        """Whether the project passed `level` (the levels are in order)."""
+        return self.level is not None and LEVELS.index(self.level) >= LEVELS.index(level)
 
     @property
     def summary(self) -> str:
@@ -62,14 +67,14 @@ class ChildExit:
 
 
 def outcome(report: ChildReport, ended: ChildExit, config: VerifyConfig, notes: list[str],
-            seconds: float) -> VerifyResult:
+            seconds: float, deepest: str = "train_step") -> VerifyResult:
     """The result: the child's own answer when it finished one, else the level it was attempting and why it
     stopped (a limit, the memory, or the project ending the interpreter)."""
     notes = notes + report.notes
     if report.done:
-        return VerifyResult(report.level, report.failed, report.error, seconds, notes)
+        return VerifyResult(report.level, report.failed, report.error, seconds, notes, deepest)
     level = report.level
-    attempting = report.attempting or (LEVELS[LEVELS.index(level) + 1] if level and level != LEVELS[-1]
+    attempting = report.attempting or (LEVELS[LEVELS.index(level) + 1] if level and level != deepest
                                        else LEVELS[0])
     killed_by = -ended.status if ended.status < 0 else None
     if ended.timed_out or killed_by == signal.SIGXCPU or (killed_by == signal.SIGKILL
@@ -84,4 +89,4 @@ def outcome(report: ChildReport, ended: ChildExit, config: VerifyConfig, notes: 
         last = [line for line in ended.stderr_tail.strip().splitlines() if line.strip()][-1:] or [""]
         error = (f"the project ended the interpreter before verify finished (exit status {ended.status})"
                  + (f": {last[0].strip()[:200]}" if last[0] else ""))
-    return VerifyResult(level, attempting, error, seconds, notes)
+    return VerifyResult(level, attempting, error, seconds, notes, deepest)

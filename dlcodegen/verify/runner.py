@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 import dlcodegen
-from dlcodegen.verify.protocol import ChildReport, Job
+from dlcodegen.core.task import TaskSpec
+from dlcodegen.verify.protocol import ChildReport, Job, deepest_level
 from dlcodegen.verify.result import ChildExit, VerifyConfig, VerifyResult, outcome
 from dlcodegen.verify.source import VerifyInputError, read_source
 
@@ -58,13 +59,15 @@ def network_namespace_prefix() -> tuple[str, ...]:
     return ()
 
 
-def verify_file(path, config: VerifyConfig | None = None) -> VerifyResult:
+def verify_file(path, config: VerifyConfig | None = None, task: TaskSpec | None = None) -> VerifyResult:
     """`verify_code` on a .py file (or the code cells of an .ipynb); bad input raises VerifyInputError."""
-    return verify_code(read_source(path), config, filename=Path(path).name)
+    return verify_code(read_source(path), config, filename=Path(path).name, task=task)
 
 
-def verify_code(code: str, config: VerifyConfig | None = None, *, filename: str = "project.py") -> VerifyResult:
-    """Run `code` in a sandboxed child process and report the deepest level it reached."""
+def verify_code(code: str, config: VerifyConfig | None = None, *, filename: str = "project.py",
+                task: TaskSpec | None = None) -> VerifyResult:
+    """Run `code` in a sandboxed child process and report the deepest level it reached: train_step, or with a
+    task the task levels too (task_fit, learns)."""
     config = config or VerifyConfig()
     if not isinstance(code, str):
         raise VerifyInputError(f"code must be a string, not {type(code).__name__}")
@@ -77,10 +80,10 @@ def verify_code(code: str, config: VerifyConfig | None = None, *, filename: str 
     logger.debug("verify %s: %d CPU s, %.0f wall s, %d MB, %s", filename, cpu_seconds, config.wall_seconds,
                  int(config.memory_mb), notes[0])
     with tempfile.TemporaryDirectory(prefix="dlcodegen-verify-") as job_dir:
-        job = _write_job(job_dir, code, filename, config, cpu_seconds)
+        job = _write_job(job_dir, code, filename, config, cpu_seconds, task)
         ended = _run_child(job_dir, job, prefix, config)
         report = ChildReport.read(job_dir)
-    result = outcome(report, ended, config, notes, time.monotonic() - started)
+    result = outcome(report, ended, config, notes, time.monotonic() - started, deepest_level(task is not None))
     logger.info("verify %s: %s (%.1f s)", filename, result.summary, result.seconds)
     return result
 
@@ -94,7 +97,8 @@ def _network_note(config: VerifyConfig, prefix: tuple[str, ...]) -> str:
     return "network: blocked by the socket layer (no network namespace on this machine)"
 
 
-def _write_job(job_dir: str, code: str, filename: str, config: VerifyConfig, cpu_seconds: int) -> Job:
+def _write_job(job_dir: str, code: str, filename: str, config: VerifyConfig, cpu_seconds: int,
+               task: TaskSpec | None = None) -> Job:
     """Write the code (under a safe name ending in .py) and the job file into the job's folder."""
     safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(filename).name) or "project.py"
     if not safe_name.endswith(".py"):
@@ -103,7 +107,7 @@ def _write_job(job_dir: str, code: str, filename: str, config: VerifyConfig, cpu
     Path(code_path).write_text(code, encoding="utf-8")
     job = Job(code_path=code_path, display_name=Path(filename).name or safe_name, memory_mb=int(config.memory_mb),
               cpu_seconds=cpu_seconds, fsize_mb=FSIZE_MB, network_blocked=not config.network,
-              drop_sys_path=(_PACKAGE_PARENT,))
+              drop_sys_path=(_PACKAGE_PARENT,), task=task.to_dict() if task is not None else None)
     job.write(job_dir)
     return job
 

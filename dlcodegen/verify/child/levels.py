@@ -1,4 +1,5 @@
-"""The levels, in order, for one project: parse, imports, model_built, train_step. Each step returns the level that
+"""The levels, in order, for one project: parse, imports, model_built, train_step (and task_fit, learns when the job
+carries a task). Each step returns the level that
 failed and its one-line error, or (None, None) when the project went on."""
 
 from __future__ import annotations
@@ -58,6 +59,28 @@ def run_levels(run: Run, code: str) -> Failure:
     except BaseException as error:  # noqa: BLE001
         return run.attempting, describe_raised(run, error)
     run.reach("train_step")
+    if run.job.task is None:
+        return None, None
+    return _task_levels(run)
+
+
+def _task_levels(run: Run) -> Failure:
+    """task_fit and learns on the model the project built (the job carries the task)."""
+    from dlcodegen.verify.child.task_levels import LevelFailed, learns, task_fit
+
+    model = run.last_model
+    if model is None:
+        return "task_fit", "the project trained no Keras model verify can see"
+    train_on_batch = run.original_train_on_batch or type(model).train_on_batch
+    for level, check in (("task_fit", lambda: task_fit(run, model)),
+                         ("learns", lambda: learns(run, model, train_on_batch))):
+        try:
+            check()
+        except LevelFailed as failure:
+            return level, str(failure)
+        except Exception as error:  # noqa: BLE001  (the model's own error on the task batch)
+            return level, describe(run, error, project_line(run, error.__traceback__))
+        run.reach(level)
     return None, None
 
 

@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from dlcodegen.verify.protocol import LEVELS, ChildReport, Job
+from dlcodegen.verify.protocol import LEVELS, ChildReport, Job, deepest_level
 
 MAX_NOTES = 40
 
@@ -61,9 +61,13 @@ class Run:
         return self.job.code_path
 
     @property
+    def deepest(self) -> str:
+        return deepest_level(self.job.task is not None)
+
+    @property
     def attempting(self) -> str | None:
         index = LEVELS.index(self.passed) + 1 if self.passed else 0
-        return LEVELS[index] if index < len(LEVELS) else None
+        return LEVELS[index] if index <= LEVELS.index(self.deepest) else None
 
     def note(self, text: str) -> None:
         if text not in self.notes and len(self.notes) < MAX_NOTES:
