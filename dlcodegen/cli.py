@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -268,30 +269,34 @@ def _generate(args: argparse.Namespace) -> None:
 def _bench(args: argparse.Namespace) -> int:
     import dlcodegen
     from dlcodegen.data import load_local
-    from dlcodegen.generator.bench import run_bench, summary_scores
+    from dlcodegen.generator.bench import items_scores, run_bench, summary_scores
 
+    items = _bench_items(args) if args.items else None  # bad rows: one line, before anything is loaded
     generator, backend = _generator(args, verify_outputs=args.verify)
-    items = load_local("dlcodeeval", split="test", path=_data(args))
-    if args.limit:
-        items = items.select(range(min(args.limit, len(items))))
-    items = list(items)
+    if items is None:
+        items = load_local("dlcodeeval", split="test", path=_data(args))
+        items = list(items.select(range(min(args.limit, len(items))))) if args.limit else list(items)
     client = generator.client
     metadata = {"method": generator.method.name, "backend": backend,
                 "model": client.config.model if client else None, "parameters": _parameters(client),
                 "planner": generator.planner.name, "seed": args.seed, "repair": generator.config.repair,
                 "package_version": dlcodegen.__version__}
+    if args.items:
+        metadata["items"] = os.path.abspath(args.items)
     summary = run_bench(generator, items, args.out, metadata, concurrency=args.concurrency,
                         verify=generator.verifier if args.verify else None)
-    scores = summary_scores(summary, items, planner=generator.planner)
+    scores = summary_scores(summary, items, planner=generator.planner) if not args.items else \
+        items_scores(summary, items)
     print(f"{len(summary.done)}/{summary.total} items in {args.out} ({summary.generated_now} generated now)")
     if summary.failed:
         print(f"{len(summary.failed)} item(s) failed (listed in the .meta.json sidecar); rerun the same command "
               "to retry them", file=sys.stderr)
         for item_id, error in sorted(summary.failed.items())[:5]:
             print(f"  item {item_id}: {error}", file=sys.stderr)
-    if scores:
+    if scores.get("codebleu") is not None:
         print(f"CodeBLEU (normalize=dlcodegen) {scores['codebleu']:.2f} over {scores['items_scored']} items; "
               f"mean lines {scores['mean_lines']:.0f} (references {scores['reference_mean_lines']:.0f})")
+    if scores:
         adherence = scores.get("adherence") or {}
         print("plan adherence %: " + ", ".join(f"{name} {value:.1f}" for name, value in adherence.items()
                                                if value is not None))
@@ -302,6 +307,16 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"verify: levels passed: {rates} (train_step {scores['train_step_rate_before_repair']:.1f}% before "
               f"repair); deepest level per item {scores['verify_levels']}")
     return 1 if summary.failed else 0
+
+
+def _bench_items(args: argparse.Namespace) -> list[dict]:
+    """`--items FILE.jsonl` as bench rows (no references: no CodeBLEU); every row is checked first."""
+    from dlcodegen.planning.items_file import read_plan_items
+
+    items = read_plan_items(args.items)
+    rows = [{"id": item.id, "user_requirement": item.requirement, "dataset_attributes": item.attributes}
+            for item in items]
+    return rows[: args.limit] if args.limit else rows
 
 
 def _verify_task(args: argparse.Namespace):
@@ -596,6 +611,10 @@ def _add_generation_commands(commands, method: argparse.ArgumentParser) -> None:
                                                     "exists); the leaderboard's submission format")
     bench.add_argument("--concurrency", type=int, default=1, help="items generated at once (default: 1)")
     bench.add_argument("--limit", type=int, help="only the first K items")
+    bench.add_argument("--items", metavar="FILE.jsonl",
+                       help='run over these {"id": int, "requirement": str, "attributes": str} rows instead of '
+                            "DLCodeEval (no references, so no CodeBLEU; plan, task, verify levels and adherence go "
+                            "into the rows)")
     bench.add_argument("--verify", action="store_true", help="verify every output (the level goes into its row; "
                                                              "the pass rate into the summary)")
     bench.set_defaults(handler=_bench)

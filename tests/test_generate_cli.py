@@ -182,3 +182,38 @@ def test_interrupted_bench_resumes_without_redoing_items(built_datasets, tmp_pat
         assert subprocess.run(command, env=env, capture_output=True, text=True).returncode == 0
         assert server.requests - before == 46 - finished
     assert sorted(json.loads(line)["id"] for line in out.read_text().splitlines()) == list(range(46))
+
+
+@pytest.mark.skipif(not __import__("dlcodegen.verify", fromlist=["x"]).tensorflow_available(),
+                    reason="verify needs TensorFlow (the test extra has it)")
+def test_bench_items_runs_any_requirements_with_the_task_levels(built_datasets, tmp_path, capsys):
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"id": 3, "requirement": "Classify 32x32 RGB photos of traffic signs into 43 classes "
+                                                         "with a small CNN.", "attributes": ""}) + "\n" +
+                     json.dumps({"id": 9, "requirement": "Tell cats from dogs in 32x32 colour photos.",
+                                 "attributes": "2,000 JPEG images in two folders"}) + "\n", encoding="utf-8")
+    out = tmp_path / "runs.jsonl"
+    common = ("--method", "offline", "--backend", "offline", "--data", built_datasets, "--items", items, "--out", out)
+    assert run_cli("bench", *common, "--verify", "--verify-timeout", "120") == 0
+    rows = {row["id"]: row for row in map(json.loads, out.read_text().splitlines())}
+    assert set(rows) == {3, 9} and all({"code", "plan", "task", "verify"} <= set(row) for row in rows.values())
+    assert rows[3]["task"]["output"]["classes"]["value"] == 43 and rows[3]["verify"] == "learns"
+    printed = capsys.readouterr().out
+    assert "CodeBLEU" not in printed and "task_fit 100.0%" in printed and "plan adherence %" in printed
+    assert run_cli("bench", *common) == 0  # resumed: nothing to do
+    assert "(0 generated now)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"id": 1, "requirement": "x"}\n{"id": 1, "requirement": "y"}', ":2: duplicate id 1 (first on line 1)"),
+    ('{"id": "a", "requirement": "x"}', ":1: id must be an integer"),
+    ('{"id": 1}', ':1: "requirement" must be a non-empty string'),
+    ('{"id": 1, "requirement": "x"}\n{oops', ":2: not valid JSON"),
+])
+def test_bench_items_refuses_bad_rows_with_one_line_and_writes_nothing(tmp_path, capsys, line, message):
+    items = tmp_path / "items.jsonl"
+    items.write_text(line + "\n", encoding="utf-8")
+    out = tmp_path / "runs.jsonl"
+    assert run_cli("bench", "--method", "offline", "--backend", "offline", "--items", items, "--out", out) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and not out.exists()

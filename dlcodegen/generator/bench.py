@@ -184,6 +184,23 @@ def summary_scores(summary: BenchSummary, items, planner: Planner | None = None)
     return scores
 
 
+def items_scores(summary: BenchSummary, items) -> dict:
+    """For rows without references (`bench --items`): plan adherence of each project to its own plan, and the
+    verify rates."""
+    from dlcodegen.metrics.adherence import mean_adherence, plan_adherence
+
+    outputs = [summary.done[row["id"]] for row in items if row["id"] in summary.done]
+    if not outputs:
+        return {}
+    judged = [plan_adherence(output["code"], Plan.from_dict(output["plan"])) for output in outputs
+              if output.get("plan")]
+    scores: dict = {"items_scored": len(outputs)}
+    if judged:
+        scores["adherence"] = mean_adherence(judged)
+    scores.update(_verify_rates(outputs))
+    return scores
+
+
 def _verify_rates(outputs: list[dict]) -> dict:
     levels = [output.get("verify") for output in outputs]
     if all(level is None for level in levels):

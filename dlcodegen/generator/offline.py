@@ -380,9 +380,7 @@ def project_spec(requirement: str, plan: Plan, sample=None, task: TaskSpec | Non
     family = _family(task)
     template = FAMILY_TEMPLATES.get(family)
     if template is None:
-        title = FAMILIES[family].title if family in FAMILIES else family
-        raise InputError(f"the offline generator does not write {title} projects yet: configure an LLM "
-                         f"(--model) to generate this one")
+        raise not_written(family)
     kind = _output_kind(task, family)
     layers, backbone = _plan_layers(plan, notes)
     same_family = sample is not None and _sample_family(sample) == family
@@ -396,6 +394,13 @@ def project_spec(requirement: str, plan: Plan, sample=None, task: TaskSpec | Non
         epochs=int(plan.epochs) if plan.epochs and 1 <= plan.epochs <= 1000 else 10,
         **_data_location(requirement, attributes, sample, same_family, family),
         sample_key=sample.key if same_family else None, notes=notes)
+
+
+def not_written(family: str) -> InputError:
+    """The one line for a family the offline generator does not write (yet)."""
+    title = FAMILIES[family].title if family in FAMILIES else family
+    return InputError(f"the offline generator does not write {title} projects yet: configure an LLM (--model) to "
+                      f"generate this one")
 
 
 def _sample_family(sample) -> str | None:
@@ -413,4 +418,8 @@ def render_project(spec: ProjectSpec) -> str:
     environment = jinja2.Environment(loader=jinja2.PackageLoader("dlcodegen.generator", "templates"),
                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                      keep_trailing_newline=True)
-    return environment.get_template(f"families/{spec.template}.py.j2").render(spec=spec, plan=spec.plan)
+    try:
+        template = environment.get_template(f"families/{spec.template}.py.j2")
+    except jinja2.TemplateNotFound:
+        raise not_written(spec.family) from None
+    return template.render(spec=spec, plan=spec.plan)

@@ -24,6 +24,7 @@ from dlcodegen.core.plan import ATTRIBUTES_LABEL, REQUIREMENT_LABEL, Plan, check
 from dlcodegen.core.protocols import ChatModel, Planner, Verifier, VerifyReport
 from dlcodegen.core.results import GenerationError, GenerationResult, StageRecord
 from dlcodegen.core.stages import round_stage
+from dlcodegen.core.task import TaskSpec
 from dlcodegen.core.text import error_line, redact
 from dlcodegen.extract import extract_code
 from dlcodegen.generator.cluster_cot import ClusterCoTSource
@@ -238,7 +239,10 @@ class Generator:
             result.code = self.method.run(context)
             if self.method.needs_llm and self.config.repair and self.tools.verifier is not None:
                 result.code = context.repaired(result.code)
-            result.reference_plan = result.plan or self._reference_plan(context.item)
+            if result.plan is None:  # judged against the planner's plan and task, predicted once at the end
+                result.reference_plan, result.task = self._reference_plan(context.item)
+            else:
+                result.reference_plan = result.plan
             result.seconds = context.now()
             events.put(RunFinished(result=result, elapsed=result.seconds))
         except Exception as error:  # noqa: BLE001 - every failure becomes one RunFailed event, the run is kept
@@ -250,12 +254,13 @@ class Generator:
         finally:
             events.put(None)
 
-    def _reference_plan(self, item: Item) -> Plan | None:
-        """The plan a method that makes none is judged against: the planner's, predicted once at the end."""
+    def _reference_plan(self, item: Item) -> tuple[Plan | None, TaskSpec | None]:
+        """The plan (and task) a method that makes none is judged against: the planner's."""
         try:
-            return self.tools.planner.predict(item.requirement, item.attributes_text).plan
+            prediction = self.tools.planner.predict(item.requirement, item.attributes_text)
         except ValueError:
-            return None
+            return None, None
+        return prediction.plan, prediction.task
 
     def generate(self, requirement: str | Item, attributes: Attributes = "", item_id: int | None = None,
                  on_event: Callable[[RunEvent], None] | None = None) -> GenerationResult:
