@@ -215,7 +215,7 @@ def _llm_config(args: argparse.Namespace):
     return LLMConfig.from_env(base_url=args.base_url, model=args.model, no_cache=args.no_cache, **params)
 
 
-def _generator(args: argparse.Namespace, verify_outputs: bool = False):
+def _generator(args: argparse.Namespace, verify_outputs: bool = False, offline_checks: bool = False):
     """The generator the options describe (planner, pool with the user's samples, a client for LLM methods, the
     verifier that the repair loop and `bench --verify` use), and its backend."""
     from dlcodegen.generator.setup import GeneratorSetup, build_generator, resolve
@@ -223,12 +223,18 @@ def _generator(args: argparse.Namespace, verify_outputs: bool = False):
     setup = GeneratorSetup(method=args.method, backend=args.backend, llm=_llm_config(args), planner=args.planner,
                            data_path=_data(args), pool_dir=args.pool, seed=args.seed, repair=args.repair)
     resolution = resolve(setup)
-    setup.verifier = _verifier(args, required=verify_outputs, wanted=resolution.method.needs_llm and args.repair > 0)
+    # `generate`'s offline generator checks its own project against the task (bench checks with --verify)
+    checks_itself = offline_checks and resolution.method.name == "offline"
+    wanted = (resolution.method.needs_llm and args.repair > 0) or checks_itself
+    setup.verifier = _verifier(args, required=verify_outputs, wanted=wanted,
+                               without="the project is not checked against the task" if checks_itself else
+                               "no repair rounds")
     return build_generator(setup, resolution, notice=_notice)
 
 
-def _verifier(args: argparse.Namespace, required: bool, wanted: bool):
-    """`verify_code` with the command's limits; None when not wanted, or wanted but TensorFlow is missing."""
+def _verifier(args: argparse.Namespace, required: bool, wanted: bool, without: str = "no repair rounds"):
+    """`verify_code` with the command's limits; None when not wanted, or wanted but TensorFlow is missing (the
+    `without` line says what is lost)."""
     from functools import partial
 
     from dlcodegen.verify import TF_MISSING, VerifyConfig, tensorflow_available, verify_code
@@ -238,7 +244,7 @@ def _verifier(args: argparse.Namespace, required: bool, wanted: bool):
     if not tensorflow_available():
         if required:
             raise UserError(TF_MISSING)
-        print(f"no repair rounds: {TF_MISSING}", file=sys.stderr)
+        print(f"{without}: {TF_MISSING}", file=sys.stderr)
         return None
     return partial(verify_code, config=VerifyConfig(timeout=args.verify_timeout, memory_mb=args.verify_memory))
 
@@ -252,7 +258,7 @@ def _generate(args: argparse.Namespace) -> None:
 
     check_requirement(args.requirement)
     check_out_dir(args.out)
-    generator, _ = _generator(args)
+    generator, _ = _generator(args, offline_checks=True)
     console = StageConsole()
     try:
         result = generator.generate(args.requirement, args.attributes or "", on_event=console.show)
@@ -415,8 +421,27 @@ def _leaderboard_show(args: argparse.Namespace) -> None:
     if stale:
         print(f"{stale} entries were scored by an older scorer and are not comparable with the rest; "
               "run `dlcodegen leaderboard rescore`", file=sys.stderr)
-    rows = board.rows()
+    pending = len(board.executions.pending())
+    if pending:
+        print(f"{pending} entries are pending execution: `dlcodegen leaderboard worker` verifies them",
+              file=sys.stderr)
+    rows = board.rows(sort=args.sort)
     print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json else format_board(rows))
+
+
+def _leaderboard_worker(args: argparse.Namespace) -> None:
+    from dlcodegen.leaderboard.execution import WorkerConfig, run_worker
+    from dlcodegen.verify import TF_MISSING, tensorflow_available
+
+    if not tensorflow_available():
+        raise UserError(TF_MISSING)
+    board = _leaderboard(args)
+    config = WorkerConfig(workers=args.workers, timeout=args.verify_timeout, memory_mb=args.verify_memory)
+    print(f"leaderboard worker on {board.store.directory}: {len(board.executions.pending())} entries pending"
+          + ("" if args.once else f"; polling every {args.poll:g} s (Ctrl-C stops; a restart resumes)"),
+          file=sys.stderr)
+    finished = run_worker(board, config, once=args.once, poll_seconds=args.poll)
+    print(f"verified {finished} entries")
 
 
 def _leaderboard_rescore(args: argparse.Namespace) -> None:
@@ -655,7 +680,10 @@ def _add_pool_commands(commands, parents: dict[str, argparse.ArgumentParser]) ->
 
 
 def _add_leaderboard_commands(commands, parents: dict[str, argparse.ArgumentParser]) -> None:
-    """`leaderboard submit`, `leaderboard show`, `leaderboard rescore`."""
+    """`leaderboard submit`, `leaderboard show`, `leaderboard rescore`, `leaderboard worker`."""
+    from dlcodegen.leaderboard.board import COLUMNS, DEFAULT_SORT
+    from dlcodegen.verify import VerifyConfig as VerifyDefaults
+
     leaderboard = commands.add_parser("leaderboard", help="the DLCodeEval leaderboard: submit generations, show "
                                                           "the board")
     board_commands = leaderboard.add_subparsers(dest="leaderboard_command", required=True)
@@ -671,8 +699,22 @@ def _add_leaderboard_commands(commands, parents: dict[str, argparse.ArgumentPars
     submit.add_argument("--link", help="http(s) URL of the paper or code (the method name links to it)")
     submit.set_defaults(handler=_leaderboard_submit)
     show = board_commands.add_parser("show", parents=[board_options, parents["json"]],
-                                     help="print the board, best CodeBLEU first")
+                                     help="print the board, best task-fit rate first (CodeBLEU beside it)")
+    show.add_argument("--sort", default=DEFAULT_SORT, choices=[name for name in COLUMNS if name != "rank"],
+                      metavar="COLUMN", help=f"sort by this column, best first (default: {DEFAULT_SORT}; one of "
+                                             f"{', '.join(name for name in COLUMNS if name != 'rank')})")
     show.set_defaults(handler=_leaderboard_show)
+    worker = board_commands.add_parser("worker", parents=[board_options],
+                                       help="verify the entries waiting for execution results, in the verify "
+                                            "sandbox (resumes after a kill)")
+    worker.add_argument("--once", action="store_true", help="stop when no entry is pending (default: keep polling)")
+    worker.add_argument("--poll", type=float, default=10.0, help="seconds between looks at the store (default: 10)")
+    worker.add_argument("--workers", type=int, default=1, help="items verified at once (default: 1)")
+    worker.add_argument("--verify-timeout", type=float, default=VerifyDefaults.timeout,
+                        help=f"verify's CPU seconds per item (default: {VerifyDefaults.timeout:g})")
+    worker.add_argument("--verify-memory", type=int, default=VerifyDefaults.memory_mb,
+                        help=f"verify's memory limit in MB (default: {VerifyDefaults.memory_mb})")
+    worker.set_defaults(handler=_leaderboard_worker)
     rescore = board_commands.add_parser("rescore", parents=[board_options],
                                         help="score again, from their stored code, the entries an older scorer "
                                              "scored (after an upgrade that changed scoring)")

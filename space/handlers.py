@@ -23,7 +23,7 @@ from dlcodegen.generator.project import NOTEBOOK_FILE, PROJECT_FILE, write_proje
 from dlcodegen.generator.setup import GeneratorSetup, build_generator
 from dlcodegen.generator.view import (ERROR, FINISHED_PHASE, SKIPPED, GenerationView, adherence_rows, plan_rows,
                                       retrieved_rows, stream_views, task_lines)
-from dlcodegen.leaderboard.board import COLUMNS, display_rows, filter_rows
+from dlcodegen.leaderboard.board import COLUMNS, NUMBER_COLUMNS, display_rows, filter_rows
 from dlcodegen.leaderboard.service import Leaderboard, LeaderboardConfig
 from dlcodegen.leaderboard.store import SOURCES, StoreError
 from dlcodegen.leaderboard.submission import SubmissionError, escape_markdown
@@ -32,8 +32,7 @@ from settings import SpaceSettings
 CODE_STAGES = ("template", "code1", "code2", "final")
 # display_rows escapes the submitter's text (method, backbone, contact) for Markdown: those columns render it.
 BOARD_DATATYPES = ["markdown" if key in ("method", "backbone", "contact") else "number" if key in (
-    "rank", "codebleu", "paper_codebleu", "calibrated_codebleu", "ngram", "weighted_ngram", "syntax", "dataflow",
-    "mean_lines", "reference_mean_lines", "adherence", "verify_rate") else "str" for key in COLUMNS]
+    "rank", *NUMBER_COLUMNS) else "str" for key in COLUMNS]
 
 
 @dataclass

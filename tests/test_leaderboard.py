@@ -784,7 +784,7 @@ def test_board_rows_sort_by_codebleu_and_rank():
     assert [row["rank"] for row in rows] == [1, 2, 3, 4]
     assert [row["codebleu"] for row in rows] == [31.25, 25.0, 20.5, 12.0]
     assert rows[0]["date"] == "2024-05-01" and HEX64.match(rows[0]["hash"])
-    assert set(NUMBER_COLUMNS) <= set(rows[0]) and rows[0]["verify_rate"] is None
+    assert set(NUMBER_COLUMNS) <= set(rows[0]) and rows[0]["task_fit_rate"] is None and rows[0]["execution"] == "-"
     assert rows[1]["calibrated_codebleu"] == 1.0
     json.dumps(rows)  # the --json output
     assert board_rows([]) == []
@@ -811,7 +811,7 @@ def test_display_rows_escape_and_link():
     assert gamma["method"] == "[Gamma](https://example.com/gamma)"
     assert beta["method"] == "Beta"
     assert len(malicious["hash"]) == 12 and len(rows) == 4
-    assert malicious["codebleu"] == 31.25 and malicious["verify_rate"] is None
+    assert malicious["codebleu"] == 31.25 and malicious["task_fit_rate"] is None
 
 
 def test_filter_rows():

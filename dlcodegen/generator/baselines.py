@@ -54,4 +54,13 @@ def offline(context: RunContext) -> str:
     spec = project_spec(context.requirement, context.plan(), top.sample, context.result.task, context.attributes)
     source = f"data names from {top.sample.key}" if spec.sample_key else \
         f"the top sample {top.sample.key} is of another family: data names from the words, else placeholders"
-    return context.produce("final", render_project(spec), [f"{spec.family} project", source, *spec.notes])
+    code = render_project(spec)
+    if context.tools.verifier is None:
+        spec.notes.append("not checked against the task here (no verifier: TensorFlow is not installed, or the "
+                          "caller runs verify itself)")
+    else:
+        outcome = context.check(code, 1)
+        if not outcome.passed:
+            spec.notes.append(f"verify: this project fails at {outcome.failed}: {outcome.error}")
+        code = render_project(spec) if not outcome.passed else code
+    return context.produce("final", code, [f"{spec.family} project", source, *spec.notes])

@@ -34,7 +34,7 @@ FAMILY_TEMPLATES = {
     "tabular_classification": "tabular", "tabular_regression": "tabular", "recommendation": "recommendation",
     "time_series_forecasting": "time_series_forecasting", "time_series_classification": "time_series_classification",
     "anomaly_detection": "anomaly_detection", "audio_classification": "audio_classification",
-    "speech_recognition": "speech_recognition",
+    "speech_recognition": "speech_recognition", "video_classification": "video_classification",
 }
 
 _OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "adamw": "AdamW", "adagrad": "Adagrad",
@@ -75,7 +75,8 @@ _DEFAULT_METRICS = {"binary": ["accuracy", "AUC"], "multiclass": ["accuracy"], "
 
 # Defaults for facts the task does not state, by family (said in the project's notes when used).
 _IMAGE_SIZE = {"image_generation": (28, 28, 1), "image_to_image": (64, 64, 3), "image_segmentation": (128, 128, 3),
-               "object_detection": (128, 128, 3), "image_captioning": (128, 128, 3), "image_similarity": (64, 64, 3)}
+               "object_detection": (128, 128, 3), "image_captioning": (128, 128, 3), "image_similarity": (64, 64, 3),
+               "video_classification": (64, 64, 3)}
 _DEFAULT_IMAGE = (128, 128, 3)
 
 
@@ -303,7 +304,7 @@ def _output_kind(spec: TaskSpec, family: str) -> str:
 def _input_facts(spec: TaskSpec, family: str, notes: list[str]) -> dict:
     facts = spec.input
     height, width, channels = _IMAGE_SIZE.get(family, _DEFAULT_IMAGE)
-    image_input = FAMILIES[family].input in ("image", "noise", "image_text") if family in FAMILIES else False
+    image_input = FAMILIES[family].input in ("image", "noise", "image_text", "video") if family in FAMILIES else False
     found = {"height": _stated(facts.height, height, notes if image_input else None, "image height"),
              "width": _stated(facts.width, facts.height.value or width),
              "channels": _stated(facts.channels, channels, notes if image_input else None, "channels")}
@@ -311,6 +312,8 @@ def _input_facts(spec: TaskSpec, family: str, notes: list[str]) -> dict:
         found["sequence_length"] = _stated(facts.sequence_length, 24 if family == "time_series_forecasting" else 128,
                                            notes, "window length")
         found["features"] = _stated(facts.features, 1, notes, "values per time step")
+    elif family == "video_classification":
+        found["sequence_length"] = _stated(facts.sequence_length, 16, notes, "frames per clip")
     elif family in ("tabular_classification", "tabular_regression", "recommendation"):
         found["features"] = _stated(facts.features, 16 if family != "recommendation" else 1,
                                     notes if family != "recommendation" else None, "number of features")

@@ -1,4 +1,5 @@
-"""The board: entries as rows (best CodeBLEU first), for `leaderboard show`, its `--json` and the Space's table."""
+"""The board: entries as rows (best task-fit rate first, CodeBLEU beside it; any column can sort it), for
+`leaderboard show`, its `--json` and the Space's table."""
 
 from __future__ import annotations
 
@@ -13,24 +14,56 @@ COLUMNS = {
     "codebleu": "CodeBLEU", "paper_codebleu": "Paper CodeBLEU", "calibrated_codebleu": "Length-calibrated",
     "ngram": "n-gram", "weighted_ngram": "Weighted n-gram", "syntax": "Syntax", "dataflow": "Dataflow",
     "mean_lines": "Mean lines", "reference_mean_lines": "Reference lines", "adherence": "Plan adherence %",
-    "verify_rate": "Verify pass %", "contact": "Contact", "link": "Link", "hash": "Hash",
+    "parse_rate": "Parses %", "model_built_rate": "Builds %", "train_step_rate": "Trains a step %",
+    "task_fit_rate": "Fits the task %", "learns_rate": "Learns %", "execution": "Execution",
+    "contact": "Contact", "link": "Link", "hash": "Hash",
 }
+RATE_COLUMNS = ("parse_rate", "model_built_rate", "train_step_rate", "task_fit_rate", "learns_rate")
 NUMBER_COLUMNS = ("codebleu", "paper_codebleu", "calibrated_codebleu", "ngram", "weighted_ngram", "syntax",
-                  "dataflow", "mean_lines", "reference_mean_lines", "adherence", "verify_rate")
-TEXT_TABLE_COLUMNS = ("rank", "method", "backbone", "source", "codebleu", "paper_codebleu", "calibrated_codebleu",
-                      "mean_lines", "adherence", "verify_rate", "hash")
+                  "dataflow", "mean_lines", "reference_mean_lines", "adherence", *RATE_COLUMNS)
+TEXT_TABLE_COLUMNS = ("rank", "method", "backbone", "source", "task_fit_rate", "codebleu", "paper_codebleu",
+                      "calibrated_codebleu", "mean_lines", "adherence", "train_step_rate", "learns_rate", "execution",
+                      "hash")
+DEFAULT_SORT = "task_fit_rate"
 
 
-def board_rows(entries: list[Entry]) -> list[dict]:
-    """One dict per entry, best CodeBLEU first; scores in percent (0-100), `hash` in full."""
+def _execution(entry: Entry, status: dict, seeds: dict) -> tuple[dict, str]:
+    """(the entry's level rates, its execution status: done, pending, partial (a seed row with only the measured
+    train-step rate) or "-" (never requested))."""
+    if entry.hash in status:
+        record = status[entry.hash]
+        return (record.get("rates") or {}, "done") if record["status"] == "done" else ({}, "pending")
+    shipped = seeds.get(f"{entry.backbone}/{entry.method}") if entry.source != "submission" else None
+    if shipped:
+        return shipped, "done"
+    measured = entry.scores.get("verify_rate")
+    return ({"train_step_rate": measured}, "partial") if measured is not None else ({}, "-")
+
+
+def board_rows(entries: list[Entry], status: dict | None = None, seeds: dict | None = None,
+               sort: str = DEFAULT_SORT) -> list[dict]:
+    """One dict per entry, sorted by `sort` (best first; CodeBLEU breaks ties); scores in percent (0-100), `hash`
+    in full. `status` are the execution results by hash, `seeds` the shipped rates of the seed rows."""
     rows: list[dict[str, Any]] = []
     for entry in entries:
         scores = entry.scores
+        rates, execution = _execution(entry, status or {}, seeds or {})
         rows.append({"method": entry.method, "backbone": entry.backbone, "source": entry.source,
                      "date": entry.date[:10], **{name: scores.get(name) for name in NUMBER_COLUMNS},
+                     **{name: rates.get(name) for name in RATE_COLUMNS}, "execution": execution,
                      "contact": entry.contact, "link": entry.link, "hash": entry.hash})
-    rows.sort(key=lambda row: (-(row["codebleu"] or 0.0), row["method"], row["backbone"]))
-    return [{"rank": position, **row} for position, row in enumerate(rows, start=1)]
+    return [{"rank": position, **row} for position, row in enumerate(sort_rows(rows, sort), start=1)]
+
+
+def sort_rows(rows: list[dict], column: str = DEFAULT_SORT) -> list[dict]:
+    """Best first by `column` (numbers high first, except mean lines: none is better; text A-Z), CodeBLEU next;
+    rows without a value last."""
+    if column not in COLUMNS or column == "rank":
+        raise ValueError(f"cannot sort by {column!r}: choose one of {', '.join(name for name in COLUMNS if name != 'rank')}")
+    if column in NUMBER_COLUMNS:
+        return sorted(rows, key=lambda row: (row[column] is None, -(row[column] or 0.0), -(row["codebleu"] or 0.0),
+                                             row["method"], row["backbone"]))
+    return sorted(rows, key=lambda row: (str(row[column] or "").lower(), -(row["codebleu"] or 0.0), row["method"]))
 
 
 def _shown(value) -> str:

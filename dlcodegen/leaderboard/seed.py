@@ -54,7 +54,18 @@ def baseline_sets(pool, data_path=None, progress: bool = True) -> list[SeedSet]:
     for method in BASELINE_METHODS:
         generator, _ = build_generator(GeneratorSetup(method=method, backend="offline", data_path=data_path),
                                        planner=planner, pool=pool)
-        codes = {row["id"]: generator.generate(row["user_requirement"], row["dataset_attributes"], row["id"]).code
-                 for row in tqdm(items, desc=f"seed {method}", disable=not progress)}
+        codes = {row["id"]: _generated(generator, row) for row in tqdm(items, desc=f"seed {method}",
+                                                                           disable=not progress)}
         sets.append(SeedSet(method, NO_LLM_BACKBONE, "baseline", codes, note="this package, no LLM"))
     return sets
+
+
+def _generated(generator, row: dict) -> str:
+    """The method's project for one item; a method that cannot write one (a family the offline generator does not
+    write) gives a one-line project saying why, which scores as what it is."""
+    from dlcodegen.core.results import GenerationError
+
+    try:
+        return generator.generate(row["user_requirement"], row["dataset_attributes"], row["id"]).code
+    except GenerationError as error:
+        return f"# {error}\n"

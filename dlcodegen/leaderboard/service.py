@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from dlcodegen.leaderboard.board import board_rows
+from dlcodegen.leaderboard.board import DEFAULT_SORT, board_rows
+from dlcodegen.leaderboard.execution import Executions, execution_enabled, seed_rates
 from dlcodegen.leaderboard.scoring import SCORER_VERSION, Scorer, ScoringConfig
 from dlcodegen.leaderboard.store import Entry, LeaderboardStore
 from dlcodegen.leaderboard.submission import (MissingSubmissionError, Submission, SubmissionLimits, check_file_size,
@@ -30,6 +31,7 @@ class LeaderboardConfig:
     data_path: str | Path | None = None  # built datasets (DLCodeEval, the pool, the paper's generations)
     limits: SubmissionLimits = field(default_factory=SubmissionLimits)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    execute: bool = field(default_factory=execution_enabled)  # new entries get an execution request (worker)
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,12 @@ class Leaderboard:
                 self._scorer = Scorer.from_data(self.config.data_path, self.config.scoring)
             return self._scorer
 
-    def rows(self) -> list[dict]:
-        return board_rows(self.store.current())
+    @property
+    def executions(self) -> Executions:
+        return Executions(self.store)
+
+    def rows(self, sort: str = DEFAULT_SORT) -> list[dict]:
+        return board_rows(self.store.current(), self.executions.status(), seed_rates(), sort)
 
     def stale(self) -> list[Entry]:
         """Entries on the board scored by another scorer version than this one (see `rescore`)."""
@@ -119,7 +125,10 @@ class Leaderboard:
         entry = Entry(submission.content_hash, meta.method, meta.backbone, _now(), "submission",
                       self.scorer.score(submission.codes), meta.contact, meta.link, len(submission.codes),
                       scorer=SCORER_VERSION)
-        return SubmitResult(*self.store.append(entry, submission.codes))
+        result = SubmitResult(*self.store.append(entry, submission.codes))
+        if result.added and self.config.execute:
+            self.executions.request(entry.hash)  # verified by `dlcodegen leaderboard worker`, never here
+        return result
 
     def submit(self, data: bytes, method, backbone, contact="", link="") -> SubmitResult:
         """Validate, score and append; `SubmissionError` (one line) for invalid input, the store untouched."""
