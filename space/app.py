@@ -106,10 +106,12 @@ def _leaderboard_tab(state: handlers.SpaceState) -> dict:
                                    label=text.SOURCES_LABEL, elem_id="board-sources")
         backbones = gr.CheckboxGroup(backbones_now, value=backbones_now, label=text.BACKBONES_LABEL,
                                      elem_id="board-backbones")
+        sort = gr.Dropdown(handlers.sort_choices(), value=handlers.DEFAULT_SORT_LABEL, label=text.SORT_LABEL,
+                           elem_id="board-sort", scale=1)
         refresh = gr.Button(text.REFRESH_BUTTON, elem_id="board-refresh", scale=0)
     table, bar, scatter = handlers.board_view(state)
     board = {
-        "filters": [search, sources, backbones], "backbones": backbones,
+        "filters": [search, sources, backbones, sort], "backbones": backbones,
         "table": gr.Dataframe(table, datatype=handlers.BOARD_DATATYPES, interactive=False, wrap=True, pinned_columns=2,
                               label=text.BOARD_LABEL, elem_id="board-table"),
         "bar": gr.BarPlot(bar, x=text.ENTRY_COLUMN, y="CodeBLEU", color=text.SOURCE_COLUMN, color_map=SOURCE_COLORS,
@@ -121,7 +123,7 @@ def _leaderboard_tab(state: handlers.SpaceState) -> dict:
                                   elem_id="board-scatter"),
     }
     view = partial(handlers.board_view, state)
-    for control in (sources, backbones):
+    for control in (sources, backbones, sort):
         control.change(view, inputs=board["filters"], outputs=_board_outputs(board), api_visibility="private")
     search.change(view, inputs=board["filters"], outputs=_board_outputs(board), trigger_mode="always_last",
                   api_visibility="private")
@@ -168,7 +170,12 @@ def main() -> None:
     demo.queue(default_concurrency_limit=settings.concurrency)
     _, local_url, _ = demo.launch(prevent_thread_lock=True, max_file_size=settings.upload_limit_bytes, css=CSS)
     print(f"serving on {local_url} ({time.monotonic() - began:.1f} s after start)", flush=True)
-    demo.block_thread()
+    worker = handlers.start_worker(settings)  # execution results, in its own process (never in this one)
+    try:
+        demo.block_thread()
+    finally:
+        if worker is not None:
+            worker.terminate()
 
 
 if __name__ == "__main__":

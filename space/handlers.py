@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 import gradio as gr
@@ -23,7 +24,7 @@ from dlcodegen.generator.project import NOTEBOOK_FILE, PROJECT_FILE, write_proje
 from dlcodegen.generator.setup import GeneratorSetup, build_generator
 from dlcodegen.generator.view import (ERROR, FINISHED_PHASE, SKIPPED, GenerationView, adherence_rows, plan_rows,
                                       retrieved_rows, stream_views, task_lines)
-from dlcodegen.leaderboard.board import COLUMNS, NUMBER_COLUMNS, display_rows, filter_rows
+from dlcodegen.leaderboard.board import COLUMNS, DEFAULT_SORT, NUMBER_COLUMNS, display_rows, filter_rows
 from dlcodegen.leaderboard.service import Leaderboard, LeaderboardConfig
 from dlcodegen.leaderboard.store import SOURCES, StoreError
 from dlcodegen.leaderboard.submission import SubmissionError, escape_markdown
@@ -216,18 +217,29 @@ def backend_notice(state: SpaceState, backend: str) -> str:
 # ------------------------------------------------------------------------------------------------------- leaderboard
 
 
-def _rows(state: SpaceState, search="", sources=None, backbones=None) -> list[dict]:
-    return filter_rows(state.board.rows(), search or "", sources, backbones)
+DEFAULT_SORT_LABEL = COLUMNS[DEFAULT_SORT]
+_SORT_KEYS = {title: key for key, title in COLUMNS.items() if key not in ("rank", "link")}
 
 
-def board_table(state: SpaceState, search="", sources=None, backbones=None) -> pd.DataFrame:
+def sort_choices() -> list[str]:
+    """The columns the board can be sorted by, as the table titles them."""
+    return list(_SORT_KEYS)
+
+
+def _rows(state: SpaceState, search="", sources=None, backbones=None, sort=DEFAULT_SORT_LABEL) -> list[dict]:
+    rows = state.board.rows(sort=_SORT_KEYS.get(sort or DEFAULT_SORT_LABEL, DEFAULT_SORT))
+    return filter_rows(rows, search or "", sources, backbones)
+
+
+def board_table(state: SpaceState, search="", sources=None, backbones=None,
+                sort=DEFAULT_SORT_LABEL) -> pd.DataFrame:
     """The board as the table shows it: every column of board.COLUMNS, user text escaped, the method linked."""
-    return _table(_rows(state, search, sources, backbones))
+    return _table(_rows(state, search, sources, backbones, sort))
 
 
-def board_view(state: SpaceState, search="", sources=None, backbones=None) -> tuple:
-    """(table, bar plot frame, scatter frame) for the filters, from one read of the store."""
-    rows = _rows(state, search, sources, backbones)
+def board_view(state: SpaceState, search="", sources=None, backbones=None, sort=DEFAULT_SORT_LABEL) -> tuple:
+    """(table, bar plot frame, scatter frame) for the filters and the sort, from one read of the store."""
+    rows = _rows(state, search, sources, backbones, sort)
     return _table(rows), _bar(rows), _scatter(rows)
 
 
@@ -290,3 +302,21 @@ def submit(state: SpaceState, file, method, backbone, contact, link) -> tuple[st
 def _path(file) -> str:
     """gr.File hands a path (type="filepath"); older clients an object with `.name`."""
     return file if isinstance(file, str) else getattr(file, "name", str(file))
+
+
+def start_worker(settings: SpaceSettings):
+    """`dlcodegen leaderboard worker` as a child process on the Space's store when the operator's setting allows
+    it (on locally, off on a public Space: $DLCODEGEN_LEADERBOARD_EXECUTE) and TensorFlow is installed; None
+    otherwise. Submissions show "pending" until it has verified them."""
+    import shutil
+    import subprocess
+    import sys
+
+    from dlcodegen.leaderboard.execution import execution_enabled
+    from dlcodegen.verify import tensorflow_available
+
+    if not execution_enabled() or not tensorflow_available():
+        return None
+    command = shutil.which("dlcodegen") or str(Path(sys.executable).with_name("dlcodegen"))
+    return subprocess.Popen([command, "leaderboard", "worker", "--dir", str(settings.leaderboard_dir), "--data",
+                             str(settings.data_dir)], stdin=subprocess.DEVNULL)

@@ -116,6 +116,7 @@ SKIPPED_PREFIX = "# skipped: "
 # Leaderboard tab
 SEARCH_LABEL = "Search (method, backbone, contact, hash)"
 SOURCES_LABEL = "Sources"
+SORT_LABEL = "Sort by (best first)"
 BACKBONES_LABEL = "Backbones"
 REFRESH_BUTTON = "Refresh"
 BOARD_LABEL = "DLCodeEval leaderboard"
