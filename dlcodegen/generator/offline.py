@@ -35,6 +35,7 @@ FAMILY_TEMPLATES = {
     "time_series_forecasting": "time_series_forecasting", "time_series_classification": "time_series_classification",
     "anomaly_detection": "anomaly_detection", "audio_classification": "audio_classification",
     "speech_recognition": "speech_recognition", "video_classification": "video_classification",
+    "multimodal_classification": "multimodal_classification",
 }
 
 _OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "adamw": "AdamW", "adagrad": "Adagrad",
@@ -318,8 +319,10 @@ def _input_facts(spec: TaskSpec, family: str, notes: list[str]) -> dict:
         found["features"] = _stated(facts.features, 16 if family != "recommendation" else 1,
                                     notes if family != "recommendation" else None, "number of features")
     elif family in ("text_classification", "token_classification", "translation", "question_answering",
-                    "text_generation", "image_captioning"):
+                    "text_generation", "image_captioning", "multimodal_classification"):
         found["sequence_length"] = _stated(facts.sequence_length, 200 if family == "text_classification" else 64)
+        if family == "multimodal_classification":
+            found["height"], found["width"] = (_stated(facts.height, 64), _stated(facts.width, facts.height.value or 64))
         found["vocab_size"] = _stated(facts.vocabulary, 20000)
     found["sample_rate"] = _stated(facts.sample_rate, 16000)
     found["clip_seconds"] = _stated(facts.clip_seconds, 1.0)
