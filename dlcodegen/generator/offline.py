@@ -104,6 +104,7 @@ _NEEDS_RANK = {  # layer -> (rank it takes, rank it gives), ranks counting the b
     "Conv3D": (5, 5), "MaxPooling3D": (5, 5), "GlobalAveragePooling3D": (5, 2),
 }
 _RECURRENT = {"LSTM", "GRU", "SimpleRNN", "Bidirectional"}
+_INPUT_SIDE = {"Embedding", "TextVectorization", "Rescaling", "Normalization"}  # the templates write these themselves
 _CLOSING = {4: "GlobalAveragePooling2D", 3: "GlobalAveragePooling1D", 5: "GlobalAveragePooling3D"}
 
 
@@ -137,7 +138,8 @@ def fit_body(layers: list[LayerCall], rank: int, end_rank: int | None = None) ->
     when it must end lower. Returns the layers and one note per change."""
     body: list[LayerCall] = []
     notes: list[str] = []
-    candidates = [call for call in layers if call.name not in INPUT_LAYERS and call.name not in APPLICATIONS]
+    skipped = INPUT_LAYERS | _INPUT_SIDE | APPLICATIONS
+    candidates = [call for call in layers if call.name not in skipped]
     if candidates and _is_head(candidates[-1], True):
         notes.append(f"the plan's last layer {candidates[-1].source!r} is replaced by the task's head")
         candidates = candidates[:-1]
@@ -200,11 +202,13 @@ def _loss(plan: Plan, output_kind: str, notes: list[str]) -> str:
     return allowed[0]
 
 
-def _metrics(plan: Plan, output_kind: str) -> list[str]:
+def _metrics(plan: Plan, output_kind: str, sparse: bool = False) -> list[str]:
     planned = [_METRICS[key] for key in (normalize_label(plan.evaluation_metric) or "").split(",") if key in _METRICS]
     fitting = _CLASSIFICATION_METRICS if output_kind in ("binary", "multiclass", "multilabel", "mask", "tags", "text") \
         else _REGRESSION_METRICS
     kept = [name for name in dict.fromkeys(planned) if name in fitting]
+    if sparse:  # Keras 3's AUC, Precision and Recall need one-hot or 0/1 targets
+        kept = [name for name in kept if name not in ("AUC", "Precision", "Recall")]
     return kept or list(_DEFAULT_METRICS.get(output_kind, []))
 
 
@@ -322,7 +326,8 @@ def _input_facts(spec: TaskSpec, family: str, notes: list[str]) -> dict:
                     "text_generation", "image_captioning", "multimodal_classification"):
         found["sequence_length"] = _stated(facts.sequence_length, 200 if family == "text_classification" else 64)
         if family == "multimodal_classification":
-            found["height"], found["width"] = (_stated(facts.height, 64), _stated(facts.width, facts.height.value or 64))
+            found["height"] = _stated(facts.height, 64)
+            found["width"] = _stated(facts.width, facts.height.value or 64)
         found["vocab_size"] = _stated(facts.vocabulary, 20000)
     found["sample_rate"] = _stated(facts.sample_rate, 16000)
     found["clip_seconds"] = _stated(facts.clip_seconds, 1.0)
@@ -350,9 +355,12 @@ def _plan_layers(plan: Plan, notes: list[str]) -> tuple[list[LayerCall], str | N
     return calls, backbone
 
 
-def _data_location(requirement: str, attributes: str, sample, same_family: bool, family: str) -> dict:
+def _data_location(requirement: str, attributes: str, sample, same_family: bool, family: str,
+                   task: TaskSpec) -> dict:
     path, text = _stated_names(f"{requirement}\n{attributes}")
     names: dict = {}
+    if task.output.target_column.stated:
+        names["target_column"] = task.output.target_column.value
     if path:
         names["data_path"] = path if "/" in path else f"data/{path}"
     if text:
@@ -390,15 +398,16 @@ def project_spec(requirement: str, plan: Plan, sample=None, task: TaskSpec | Non
     kind = _output_kind(task, family)
     layers, backbone = _plan_layers(plan, notes)
     same_family = sample is not None and _sample_family(sample) == family
+    loss = _loss(plan, kind, notes)
     return ProjectSpec(
         requirement=requirement, plan=plan, task=task, family=family, template=template, output_kind=kind,
         **_input_facts(task, family, notes), **_output_facts(task, kind, family, notes), layers=layers,
         backbone=backbone, optimizer=_OPTIMIZERS.get(normalize_label(plan.optimizer) or "", "Adam"),
         learning_rate=float(plan.learning_rate) if plan.learning_rate and 0 < plan.learning_rate < 1 else 0.001,
-        loss=_loss(plan, kind, notes), metrics=_metrics(plan, kind),
+        loss=loss, metrics=_metrics(plan, kind, loss.startswith("sparse")),
         batch_size=int(plan.batch_size) if plan.batch_size and 1 <= plan.batch_size <= 4096 else 32,
         epochs=int(plan.epochs) if plan.epochs and 1 <= plan.epochs <= 1000 else 10,
-        **_data_location(requirement, attributes, sample, same_family, family),
+        **_data_location(requirement, attributes, sample, same_family, family, task),
         sample_key=sample.key if same_family else None, notes=notes)
 
 

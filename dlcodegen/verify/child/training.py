@@ -125,6 +125,13 @@ def _synthetic_targets(model, outputs, rng):
     return keras.tree.pack_sequence_as(outputs, [value for value, _ in targets]), targets
 
 
+def _generator_with_own_step(model, x, outputs) -> bool:
+    import keras
+
+    return (type(model).train_step is not keras.Model.train_step and getattr(x, "ndim", 0) == 2
+            and len(getattr(outputs, "shape", ())) == 4)
+
+
 def synthetic_batch(model):
     """(x, y, description) of a batch of BATCH rows shaped like the model's inputs and its outputs, the targets
     matched to the compiled loss; raises when the model's input shape is unknown."""
@@ -133,6 +140,9 @@ def synthetic_batch(model):
     rng = np.random.default_rng(0)
     x, inputs = _synthetic_inputs(model, rng)
     outputs = model(x, training=False)
+    if _generator_with_own_step(model, x, outputs):  # a VAE/GAN whose call decodes latents trains on images
+        images = rng.random(tuple(outputs.shape)).astype("float32")
+        return images, None, f"x {_describe_batch([(images, 'floats')])} (images for its own train_step); y none"
     y, targets = _synthetic_targets(model, outputs, rng)
     description = f"x {_describe_batch(inputs)}; y " + (_describe_batch(targets) if y is not None else "none")
     return x, y, description
