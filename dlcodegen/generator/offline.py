@@ -149,11 +149,14 @@ def fit_body(layers: list[LayerCall], rank: int, end_rank: int | None = None) ->
             body.append(call)
             continue
         if call.name in _RECURRENT:
+            previous = next((layer for layer in reversed(body) if layer.name not in _RANK_KEEPING), None)
+            if current == 2 and previous is not None and previous.name in _RECURRENT:
+                index = body.index(previous)  # a stacked recurrent layer: the one before returns sequences
+                body[index] = _returns_sequences(previous)
+                current = 3
             if current != 3:
                 notes.append(f"plan layer {call.source!r} needs a sequence here and is left out")
                 continue
-            if body and body[-1].name in _RECURRENT and "return_sequences" not in body[-1].arguments:
-                body[-1] = _returns_sequences(body[-1])
             body.append(call)
             current = 3 if "return_sequences=True" in call.arguments else 2
             continue
@@ -398,13 +401,13 @@ def project_spec(requirement: str, plan: Plan, sample=None, task: TaskSpec | Non
     kind = _output_kind(task, family)
     layers, backbone = _plan_layers(plan, notes)
     same_family = sample is not None and _sample_family(sample) == family
-    loss = _loss(plan, kind, notes)
+    loss = "" if family == "speech_recognition" else _loss(plan, kind, notes)  # CTC: the template's own loss
     return ProjectSpec(
         requirement=requirement, plan=plan, task=task, family=family, template=template, output_kind=kind,
         **_input_facts(task, family, notes), **_output_facts(task, kind, family, notes), layers=layers,
         backbone=backbone, optimizer=_OPTIMIZERS.get(normalize_label(plan.optimizer) or "", "Adam"),
         learning_rate=float(plan.learning_rate) if plan.learning_rate and 0 < plan.learning_rate < 1 else 0.001,
-        loss=loss, metrics=_metrics(plan, kind, loss.startswith("sparse")),
+        loss=loss, metrics=_metrics(plan, kind, loss.startswith("sparse")) if loss else [],
         batch_size=int(plan.batch_size) if plan.batch_size and 1 <= plan.batch_size <= 4096 else 32,
         epochs=int(plan.epochs) if plan.epochs and 1 <= plan.epochs <= 1000 else 10,
         **_data_location(requirement, attributes, sample, same_family, family, task),

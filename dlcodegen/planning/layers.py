@@ -140,6 +140,8 @@ def _default_arguments(name: str, text: str) -> str:
     with_activation = f", activation='{activation}'" if activation else ""
     if name == "Dense":
         return f"{numbers[0] if numbers and '.' not in numbers[0] else 64}{with_activation}"
+    if name == "DepthwiseConv2D":  # no filters: its first argument is the kernel size
+        return f"(3, 3), padding='same'{with_activation or ', activation=' + repr('relu')}"
     if "Conv" in name and name != "ConvLSTM2D":
         size = "3" if name.endswith("1D") else ("(3, 3, 3)" if name.endswith("3D") else "(3, 3)")
         strides = ", strides=2" if "Transpose" in name else ""

@@ -218,8 +218,8 @@ def _span_error(model: SeenModel) -> str | None:
 
 
 def _boxes_error(task: TaskSpec, model: SeenModel) -> str | None:
-    boxes = [output for output in model.outputs if output.shape and output.shape[-1] == 4]
-    others = [output for output in model.outputs if output not in boxes]
+    boxes = [output for output in model.outputs if output.shape and output.shape[-1] == 4][:1]
+    others = [output for output in model.outputs if output is not boxes[0]] if boxes else []
     if not boxes:
         return "output: detection wants a box output (..., 4), the model gives " + \
             ", ".join(f"(batch, {_dims(output.shape)})" for output in model.outputs)

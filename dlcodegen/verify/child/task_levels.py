@@ -135,7 +135,7 @@ class _Batch:
             return _broadcast(self.levels, shape)
         if "sparse" in loss:
             return self._sparse(shape, units, x_first)
-        if "categorical" in loss or "kl" in loss:
+        if "categorical" in loss or "kl" in loss or ("dice" in loss and len(shape) >= 2 and units > 1):
             labels = self._sparse(shape, units, x_first)
             return np.eye(max(units, 1), dtype="float32")[labels]
         if any(key in loss for key in ("binary", "bce", "dice", "focal", "hinge", "iou")):

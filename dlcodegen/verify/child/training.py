@@ -33,6 +33,10 @@ def _target_for(output_shape, loss, rng):
     shape = _batch_shape(output_shape)
     name = _loss_name(loss)
     classes = shape[-1] if len(shape) > 1 else 1
+    if "ctc" in name:  # label sequences (0 = padding), not output-shaped values
+        length = max(1, min(8, (shape[1] if len(shape) > 2 else 8) // 4))
+        labels = rng.integers(1, max(2, classes), size=(shape[0], length))
+        return labels.astype("int32"), f"int label sequences < {max(2, classes)}"
     if "sparse" in name:
         labels = rng.integers(0, max(classes, 1), size=shape[:-1] if len(shape) > 1 else shape)
         return labels.astype("int32"), f"int labels < {max(classes, 1)}"
