@@ -80,7 +80,7 @@ def main(args: Args | None = None) -> list[dict]:
             if line.strip()][:: args.stride][: args.limit]
     generator, _ = build_generator(GeneratorSetup(method="offline", backend="offline"))
     generated = [_generate(generator, row) for row in tqdm(rows, desc="generate", unit="item")]
-    config = VerifyConfig(timeout=args.timeout, memory_mb=4096)
+    config = VerifyConfig(timeout=args.timeout)
 
     def check(pair):
         row, (code, _, _) = pair

@@ -147,9 +147,11 @@ def _default_arguments(name: str, text: str) -> str:
         strides = ", strides=2" if "Transpose" in name else ""
         activation_part = with_activation or ", activation='relu'"
         return f"{numbers[0] if numbers and '.' not in numbers[0] else 32}, {size}{strides}, padding='same'{activation_part}"
-    if name == "Dropout":
-        rate = next((n for n in numbers if "." in n), "0.5")
-        return rate
+    if name in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout",
+                "AlphaDropout"):
+        return next((n for n in numbers if "." in n), "0.5" if name == "Dropout" else "0.2")
+    if name == "GaussianNoise":
+        return next((n for n in numbers if "." in n), "0.1")
     if name in ("LSTM", "GRU"):
         return numbers[0] if numbers else "64"
     if name == "Embedding":
