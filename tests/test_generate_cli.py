@@ -126,7 +126,7 @@ def test_bench_offline_resumes_and_writes_what_eval_accepts(built_datasets, tmp_
         handle.write('{"id": 7, "code": "trunc')
     assert run_cli("bench", *common) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert sorted(row["id"] for row in rows) == list(range(46)) and all(set(row) == {"id", "code", "plan"} for row in rows)
+    assert sorted(row["id"] for row in rows) == list(range(46)) and all(set(row) == {"id", "code", "plan", "task"} for row in rows)
     printed = capsys.readouterr().out
     assert "46/46 items" in printed and "(41 generated now)" in printed and "CodeBLEU (normalize=dlcodegen)" in printed
     meta = json.loads(meta_path(out).read_text())

@@ -50,7 +50,7 @@ class Submission:
 
 _NAME = re.compile(r"^[\w .+\-/()\[\]:@#&,']+$")
 _LINK = re.compile(r"^https?://[^\s<>\"'`\\]+$")
-_OPTIONAL_ROW_KEYS = {"plan", "verify", "verify_before_repair"}  # what `bench` adds; not used for scoring
+_OPTIONAL_ROW_KEYS = {"plan", "task", "verify", "verify_before_repair"}  # what `bench` adds; not used for scoring
 
 
 def content_hash(codes: dict[int, str]) -> str:
