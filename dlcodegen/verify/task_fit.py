@@ -39,10 +39,6 @@ class SeenModel:
     fed: tuple[Shape, ...] = field(default_factory=tuple)  # the shapes of the task batch it was given
 
 
-def family_name(task: TaskSpec, requirement: str = "") -> str:
-    return task.task.value or ""
-
-
 def _stated(fact) -> int | None:
     return int(fact.value) if fact.stated else None
 
@@ -120,6 +116,15 @@ def _classes_error(task: TaskSpec, outputs: tuple[SeenOutput, ...], own: bool) -
     return None
 
 
+def _first_of_rank(model: SeenModel, rank: int) -> SeenOutput | None:
+    """The first output with `rank` dimensions besides the batch one."""
+    return next((output for output in model.outputs if len(output.shape) == rank), None)
+
+
+def _outputs_text(model: SeenModel) -> str:
+    return ", ".join(f"(batch, {_dims(output.shape)})" for output in model.outputs)
+
+
 def _dims(shape: Shape) -> str:
     return ", ".join("None" if dim is None else str(dim) for dim in shape)
 
@@ -150,11 +155,10 @@ def _spatial(fed: tuple[Shape, ...]) -> tuple | None:
 
 
 def _mask_error(task: TaskSpec, model: SeenModel) -> str | None:
-    head = next((output for output in model.outputs if len(output.shape) == 3), None)
+    head = _first_of_rank(model, 3)
     size = _spatial(model.fed)
     if head is None:
-        shown = ", ".join(f"(batch, {_dims(output.shape)})" for output in model.outputs)
-        return f"output: a mask task wants (batch, height, width, classes), the model gives {shown}"
+        return f"output: a mask task wants (batch, height, width, classes), the model gives {_outputs_text(model)}"
     if size and tuple(head.shape[:2]) != tuple(size):
         return (f"output: the mask must match the input's {size[0]}x{size[1]}, the model gives "
                 f"{head.shape[0]}x{head.shape[1]} (no decoder back to full size?)")
@@ -170,10 +174,10 @@ def _mask_error(task: TaskSpec, model: SeenModel) -> str | None:
 
 
 def _image_error(task: TaskSpec, model: SeenModel, family: str) -> str | None:
-    head = next((output for output in model.outputs if len(output.shape) == 3), None)
+    head = _first_of_rank(model, 3)
     if head is None:
-        shown = ", ".join(f"(batch, {_dims(output.shape)})" for output in model.outputs)
-        return f"output: an image task wants (batch, height, width, channels), the model gives {shown}"
+        return ("output: an image task wants (batch, height, width, channels), the model gives "
+                f"{_outputs_text(model)}")
     if family == "image_generation":
         height, width = _stated(task.input.height), _stated(task.input.width)
         if height and width and tuple(head.shape[:2]) != (height, width):
@@ -190,10 +194,9 @@ def _image_error(task: TaskSpec, model: SeenModel, family: str) -> str | None:
 
 
 def _sequence_error(task: TaskSpec, model: SeenModel, what: str) -> str | None:
-    head = next((output for output in model.outputs if len(output.shape) == 2), None)
+    head = _first_of_rank(model, 2)
     if head is None:
-        shown = ", ".join(f"(batch, {_dims(output.shape)})" for output in model.outputs)
-        return f"output: {what} wants (batch, steps, classes), the model gives {shown}"
+        return f"output: {what} wants (batch, steps, classes), the model gives {_outputs_text(model)}"
     classes = _stated(task.output.classes)
     if what.startswith("per-token") and classes is not None and head.shape[1] != classes:
         return f"output: the task states {classes} tags, the model gives {head.shape[1]} per token"
@@ -213,16 +216,15 @@ def _span_error(model: SeenModel) -> str | None:
         if steps else []
     if len(spans) >= 2 or any(len(output.shape) == 2 and output.shape == (steps, 2) for output in model.outputs):
         return None
-    shown = ", ".join(f"(batch, {_dims(output.shape)})" for output in model.outputs)
-    return f"output: question answering wants start and end scores over the {steps} tokens, the model gives {shown}"
+    return (f"output: question answering wants start and end scores over the {steps} tokens, the model gives "
+            f"{_outputs_text(model)}")
 
 
 def _boxes_error(task: TaskSpec, model: SeenModel) -> str | None:
     boxes = [output for output in model.outputs if output.shape and output.shape[-1] == 4][:1]
     others = [output for output in model.outputs if output is not boxes[0]] if boxes else []
     if not boxes:
-        return "output: detection wants a box output (..., 4), the model gives " + \
-            ", ".join(f"(batch, {_dims(output.shape)})" for output in model.outputs)
+        return f"output: detection wants a box output (..., 4), the model gives {_outputs_text(model)}"
     if not others and not (boxes and len(model.outputs) == 1 and len(boxes[0].shape) >= 2):
         return "output: detection wants a class output beside the boxes"
     classes = _stated(task.output.classes)
