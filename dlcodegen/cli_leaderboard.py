@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from dlcodegen.core.errors import UserError
@@ -53,6 +54,8 @@ def _leaderboard_worker(args: argparse.Namespace) -> None:
 
     if not tensorflow_available():
         raise UserError(TF_MISSING)
+    if args.nice:
+        os.nice(args.nice)  # below the web process and the user's own work, whose machine it shares
     board = _leaderboard(args)
     config = WorkerConfig(workers=args.workers, timeout=args.verify_timeout, memory_mb=args.verify_memory)
     print(f"leaderboard worker on {board.store.directory}: {len(board.executions.pending())} entries pending"
@@ -100,6 +103,8 @@ def add_leaderboard_commands(commands, parents: dict[str, argparse.ArgumentParse
     worker.add_argument("--once", action="store_true", help="stop when no entry is pending (default: keep polling)")
     worker.add_argument("--poll", type=float, default=10.0, help="seconds between looks at the store (default: 10)")
     worker.add_argument("--workers", type=int, default=1, help="items verified at once (default: 1)")
+    worker.add_argument("--nice", type=int, default=10,
+                        help="the worker's niceness increment: it runs below the Space and other work (default: 10)")
     worker.add_argument("--verify-timeout", type=float, default=VerifyDefaults.timeout,
                         help=f"verify's CPU seconds per item (default: {VerifyDefaults.timeout:g})")
     worker.add_argument("--verify-memory", type=int, default=VerifyDefaults.memory_mb,

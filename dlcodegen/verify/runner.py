@@ -19,6 +19,7 @@ from pathlib import Path
 
 import dlcodegen
 from dlcodegen.core.task import TaskSpec
+from dlcodegen.verify.processes import kill_tree
 from dlcodegen.verify.protocol import ChildReport, Job, deepest_level
 from dlcodegen.verify.result import ChildExit, VerifyConfig, VerifyResult, outcome
 from dlcodegen.verify.source import VerifyInputError, read_source
@@ -154,7 +155,7 @@ def _child_env(job_dir: str) -> dict[str, str]:
 
 
 def _wait(process: subprocess.Popen, wall_seconds: float) -> tuple[int, float, bool]:
-    """Wait for the child (reaping it with its resource usage); kill its whole group at the wall-clock limit."""
+    """Wait for the child (reaping it with its resource usage); kill its whole tree at the wall-clock limit."""
     deadline = time.monotonic() + wall_seconds
     timed_out = False
     status, usage = 0, None
@@ -168,7 +169,7 @@ def _wait(process: subprocess.Popen, wall_seconds: float) -> tuple[int, float, b
             break
         if time.monotonic() >= deadline:
             timed_out = True
-            _kill_group(process.pid)
+            kill_tree(process.pid)
             pid, status, usage = os.wait4(process.pid, 0)
             break
         time.sleep(delay)

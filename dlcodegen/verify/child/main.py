@@ -16,6 +16,7 @@ from dlcodegen.verify.child.libraries import install_import_standin
 from dlcodegen.verify.child.network import block_network
 from dlcodegen.verify.child.sandbox import Tail, apply_limits, peak_memory
 from dlcodegen.verify.child.state import Run, new_run
+from dlcodegen.verify.processes import become_subreaper, kill_descendants
 from dlcodegen.verify.protocol import Job
 
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     job_dir = argv[0]
     job = Job.read(job_dir)
     apply_limits(job)
+    become_subreaper()  # the project's daemons stay below this process, where they are found and stopped
     run = new_run(job, job_dir)
     run.write()
     # The harness's own folder is on sys.path only to import this module: the project must not see it.
@@ -42,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     if peak:
         run.notes.append(peak)
     run.write(failed=failed, error=error, done=True)
+    kill_descendants(os.getpid())  # whatever the project left running (own sessions and daemons included)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
     sys.stdout.flush()
     # Skip interpreter teardown (TensorFlow's can take seconds, and the project's atexit hooks are not ours).
