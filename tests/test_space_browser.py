@@ -78,7 +78,7 @@ def column(page, elem_id: str, title: str) -> list[str]:
     return [row[index] for row in table_rows(page, elem_id)]
 
 
-def wait_rows(page, elem_id: str, predicate, timeout: float = 30.0) -> list[list[str]]:
+def wait_rows(page, elem_id: str, predicate, timeout: float = 120.0) -> list[list[str]]:
     """The table's rows once `predicate(rows)` holds (the table refreshes asynchronously)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -231,6 +231,25 @@ def test_leaderboard_shows_the_seeded_rows_and_filters(page, app):
     wait_rows(page, "board-table", lambda rows: len(rows) == 3)
     assert set(column(page, "board-table", "Method")) == {"random-sibling", "retrieval-only", "offline"}
     page.shots.take(page, "baselines-only")
+
+
+def test_the_board_shows_execution_columns_and_sorts_by_any_column(page, app):
+    open_tab(page, "Leaderboard")
+    wait_rows(page, "board-table", lambda rows: len(rows) == SEEDED_ROWS)
+    headers = page.evaluate(TABLE_HEADERS_JS, "#board-table")
+    for title in ("Fits the task %", "Learns %", "Trains a step %", "Parses %", "Builds %", "Execution"):
+        assert title in headers, headers
+    assert page.locator("#board-sort input").input_value() == "Fits the task %"  # the default sort
+    assert set(column(page, "board-table", "Execution")) <= {"done", "partial", "-"}
+    page.locator("#board-sort input").click()
+    page.get_by_role("option", name="Plan adherence %", exact=True).click()
+
+    def by_adherence(rows) -> bool:
+        values = [float(row[headers.index("Plan adherence %")]) for row in rows
+                  if row[headers.index("Plan adherence %")] not in ("", "-")]
+        return len(rows) == SEEDED_ROWS and len(values) > 1 and values == sorted(values, reverse=True)
+    wait_rows(page, "board-table", by_adherence)
+    page.shots.take(page, "sorted-by-adherence")
 
 
 # -------------------------------------------------------------------------------------------------------- submit

@@ -351,8 +351,24 @@ def _carry_output(text: str | None, spec: TaskSpec) -> tuple[str | None, str | N
         return text, None
     if re.search(rf"\b{classes.value}\b", text) or (classes.value == 2 and re.search(r"\bbinary\b", text, re.I)):
         return text, None
+    if _other_count(text, classes.value or 0):  # "Binary classification (cats or dogs)" for a 3-class task
+        return output_text(spec), (f"Output: the neighbour's {_short(text)!r} rewritten for the stated "
+                                   f"{classes.value} classes (read from {classes.source!r})")
     return (f"{text.rstrip(' .')} ({classes.value} classes)",
             f"Output: added the stated {classes.value} classes (read from {classes.source!r})")
+
+
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_STATED_COUNT = re.compile(r"\b(\d+|" + "|".join(_COUNT_WORDS) + r")\s+(?:[\w-]+\s+)?(classes|categories|labels|"
+                           r"types|kinds|species|breeds|groups)\b", re.I)
+
+
+def _other_count(text: str, classes: int) -> bool:
+    """Whether a neighbour's Output states a class count other than the task's ("binary", "10 classes")."""
+    if classes != 2 and re.search(r"\b(binary|two-class)\b", text, re.I):
+        return True
+    return any(int(_COUNT_WORDS.get(match.group(1).lower(), match.group(1) if match.group(1).isdigit() else 0))
+               not in (0, classes) for match in _STATED_COUNT.finditer(text))
 
 
 def _short(text: str | None, limit: int = 50) -> str | None:

@@ -102,7 +102,12 @@ _FAMILY_RULES = (
                                      r"character|token|letter|frame))|\d+[- ](step|day|hour|week|month|minute)s?[- ]ahead|"
                                      r"\d+ (minutes?|hours?|days?|weeks?|steps?) ahead|day[- ]ahead|(for|over) the "
                                      r"(next|coming) (\d+ )?(minutes?|hours?|days?|weeks?|months?|quarters?|years?)|"
-                                     r"horizons?\b|time[- ]series (prediction|forecast\w*))"),
+                                     r"horizons?\b|time[- ]series (prediction|forecast\w*)|"
+                                     r"(predict|estimat|project|anticipat)\w* (?!whether|if\b)[^.]{0,40}\b(tomorrow|"
+                                     r"tonight|next (hour|day|week|month|quarter|year)'s)|(predict|estimat|project)\w* "
+                                     r"(?!whether|if\b)[^.]{0,60}\b(from|using|given|based on) (the )?(last|previous|"
+                                     r"past|preceding) " + _NUMBER + r" (minutes?|hours?|days?|weeks?|months?|years?|"
+                                     r"steps?|readings))"),
     _rule("object_detection", r"\bobject detection\b|\bbounding[- ]box\w*|\b(yolo\w*|faster r-?cnn|mask r-?cnn|"
                               r"retinanet|ssd|detr|detectron\w*|sahi)\b|\b(detect\w*|locali[sz]\w*|locat\w*|put|draw)\b"
                               r"[^.]*\bbox(es)?\b|\b(object )?locali[sz]ation\b"),
@@ -146,7 +151,10 @@ _FAMILY_RULES = (
                                  r"each )?(\w+ )?(reviews?|tweets?|emails?|news|articles?|documents?|sentences?|texts?|"
                                  r"comments?|messages?|headlines?|posts?|sequences?|queries)|text classification|"
                                  r"(emails?|tickets?|messages?|reviews?|tweets?|comments?|posts?|articles?|documents?)\b"
-                                 r"[^.]{0,60}\b(queues?|categor\w*|labell?ed|tagged))\b"),
+                                 r"[^.]{0,60}\b(queues?|categor\w*|labell?ed|tagged)|(tag|label|route|triage|"
+                                 r"categori[sz]e|classify|flag)\w* (each |every |incoming |the |our |all )?(\w+ ){0,2}"
+                                 r"(tickets?|emails?|messages?|reviews?|tweets?|comments?|posts?|articles?|complaints?|"
+                                 r"queries|abstracts|papers|headlines|chats?|transcripts))\b"),
     _rule("tabular_regression", r"\b(regress\w*|how much (will|does|is)|estimat\w* (the )?(price|cost|value|amount))"
                                 r"\b(?=[^.]*\b" + _TABULAR + r")|\b" + _TABULAR + r"\b[^.]*\b(regress\w*)|"
                                 r"\b(predict|estimat)\w* (the )?[\w ]{0,25}\b(yield|price|rent|cost|amount|duration|"
@@ -309,7 +317,9 @@ _MULTILABEL = re.compile(r"\b(multi[- ]?label|multiple labels|several labels|mor
                          r"can have (several|multiple|many|any of)|any of (the )?\d+ (labels|tags|classes)|"
                          r"which of (the )?\d+ [\w ]{0,30}(appear|are present)|several \w+ (can|may) (appear|sing|be)|"
                          r"more than one (can|may)|which [\w ]{0,30} are (calling|present|visible|singing)|"
-                         r"several at once|at the same time)\b",
+                         r"several at once|at the same time|(several|some|any|one or more|zero or more) of (the |"
+                         r"these |those )?(\d+|" + "|".join(_NUMBER_WORDS) + r") \w+|any number of (labels|tags|"
+                         r"classes|categories|topics)|multiple (tags|topics|categories|genres)( each| per)?)\b",
                          re.I)
 # Wordings of a two-way decision that state no class count ("is this mushroom edible?", "detect fraud")
 _BINARY_KIND = re.compile(r"\b(whether|is (this|it|there|the) [^.?]{0,40}\?|(is|are) [\w ]{1,30} or (not|\w+)\b|"
@@ -338,9 +348,27 @@ def _named_classes(text: str) -> Fact[tuple] | None:
     return Fact(tuple(names), match.group(0).strip())
 
 
+# "my 3 cats (Mia, Leo, Nala)": a count, a noun and a list of exactly that many names
+_COUNTED_LIST = re.compile(r"\b" + _NUMBER + r"\s+(?:[\w-]+\s+){0,2}?[\w-]+\s*[(:]\s*([^():]{3,200}?)\s*[).]", re.I)
+
+
+def _split_names(listed: str) -> list[str]:
+    return [part.strip(" '\"") for part in re.split(r",\s*|\s+(?:or|and)\s+", listed) if part.strip(" '\"")]
+
+
+def _counted_list(text: str) -> Fact[tuple] | None:
+    for match in _COUNTED_LIST.finditer(text):
+        names = _split_names(match.group(2))
+        if len(names) >= 2 and len(names) == _count(match.group(1)) and all(len(name.split()) <= 3 for name in names):
+            return Fact(tuple(names), match.group(0).strip())
+    return None
+
+
 def _listed_classes(text: str) -> Fact[tuple] | None:
+    if counted := _counted_list(text):
+        return counted
     if listed := _LISTED.search(text):
-        names = [part.strip(" '\"") for part in re.split(r",\s*|\s+(?:or|and)\s+", listed.group(1)) if part.strip()]
+        names = _split_names(listed.group(1))
         if len(names) >= 2 and all(0 < len(name.split()) <= 3 for name in names):
             return Fact(tuple(names), listed.group(0).strip())
     if pair := _PAIR.search(text):
@@ -367,7 +395,10 @@ def _class_count(text: str) -> Fact[int] | None:
 def _output_facts(text: str) -> dict[str, Fact]:
     facts: dict[str, Fact] = {}
     named = _named_classes(text) or _listed_classes(text)
-    if classes := _class_count(text):
+    if counted := _counted_list(text):
+        named = counted
+        facts["classes"] = Fact(len(counted.value or ()), counted.source)
+    elif classes := _class_count(text):
         facts["classes"] = classes
     elif one := _ONE_CLASS.search(text):
         facts["classes"] = Fact(1, one.group(0))
