@@ -34,3 +34,67 @@ def test_one_item_end_to_end(served_model, built_datasets, codeeval, tmp_path, m
     assert cli_main(args + ["--out", str(tmp_path / "second")]) == 0
     assert "0 LLM call(s), 4 from the cache" in capsys.readouterr().out
     assert (tmp_path / "second" / "project.py").read_text() == (tmp_path / "first" / "project.py").read_text()
+
+
+CATS_DOGS_REQUIREMENT = "Classify images of cats and dogs (128x128 RGB) with a small CNN."
+# Runs and trains a step, but its output is (batch, 128, 128, 64): no head for two classes.
+UNFIT_PROJECT = '''```python
+from tensorflow import keras
+from tensorflow.keras import layers
+
+
+def build_model():
+    model = keras.Sequential([keras.Input(shape=(128, 128, 3)), layers.Conv2D(2, (3, 3), padding="same"),
+                              layers.Dense(64)])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+
+
+if __name__ == "__main__":
+    build_model()
+```'''
+
+
+class UnfitFirstAnswer:
+    """A test double around the real client of the served model: the first call (direct's generation) answers
+    with UNFIT_PROJECT; every later call (the repair) goes to the real server."""
+
+    def __init__(self, client):
+        self.client, self.calls = client, 0
+
+    def complete(self, messages, *, on_token=None, **overrides):
+        from dlcodegen.core.protocols import Completion
+
+        self.calls += 1
+        if self.calls == 1:
+            return Completion(text=UNFIT_PROJECT, usage={"prompt_tokens": 0, "completion_tokens": 0}, cached=False,
+                              elapsed=0.0)
+        return self.client.complete(messages, on_token=on_token, **overrides)
+
+
+def test_a_task_fit_failure_is_fed_back_to_the_served_model(served_model, built_datasets, tmp_path, monkeypatch,
+                                                            capsys):
+    import dlcodegen.llm
+
+    base_url, model = served_model
+    for name, value in (("OPENAI_BASE_URL", base_url), ("DLCODEGEN_MODEL", model),
+                        ("DLCODEGEN_CACHE_DIR", str(tmp_path / "cache"))):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    real_make_client = dlcodegen.llm.make_client
+    monkeypatch.setattr(dlcodegen.llm, "make_client", lambda *args, **kwargs: UnfitFirstAnswer(
+        real_make_client(*args, **kwargs)))
+    args = ["generate", CATS_DOGS_REQUIREMENT, "--method", "direct", "--data", str(built_datasets), "--pool",
+            str(tmp_path / "pool"), "--max-tokens", "12", "--repair", "1", "--out", str(tmp_path / "out")]
+    cli_main(args)  # the tiny model's repair is not a project: the exit status says the last check failed
+    printed = capsys.readouterr().out
+    trace = json.loads((tmp_path / "out" / "trace.json").read_text())
+    stages = {stage["stage"]: stage for stage in trace["stages"]}
+    first_check = next(stage for name, stage in stages.items() if name.startswith("verify"))
+    assert "failed=task_fit" in first_check["notes"][0] and "128, 128, 64" in first_check["notes"][0], first_check
+    repair = next(stage for name, stage in stages.items() if name.startswith("repair"))
+    prompt = "\n".join(message["content"] for message in repair["messages"])
+    assert "task_fit" in prompt and "128, 128, 64" in prompt  # the expected and the actual output went back
+    assert repair["cached"] is False and 0 < repair["usage"]["completion_tokens"] <= 12  # the real server answered
+    assert sum(name.startswith("verify") for name in stages) == 2  # the repaired code was checked again
+    assert "task_fit" in printed

@@ -237,12 +237,12 @@ class Generator:
         result = context.result
         try:
             result.code = self.method.run(context)
-            if self.method.needs_llm and self.config.repair and self.tools.verifier is not None:
-                result.code = context.repaired(result.code)
-            if result.plan is None:  # judged against the planner's plan and task, predicted once at the end
+            if result.plan is None:  # judged (and repaired) against the planner's plan and task, predicted once
                 result.reference_plan, result.task = self._reference_plan(context.item)
             else:
                 result.reference_plan = result.plan
+            if self.method.needs_llm and self.config.repair and self.tools.verifier is not None:
+                result.code = context.repaired(result.code)
             result.seconds = context.now()
             events.put(RunFinished(result=result, elapsed=result.seconds))
         except Exception as error:  # noqa: BLE001 - every failure becomes one RunFailed event, the run is kept
