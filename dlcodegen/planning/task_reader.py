@@ -66,29 +66,37 @@ _FAMILY_RULES = (
                             r"restor\w* (old |damaged )?" + _IMAGES + r"|low[- ]light|(clean|remov)\w* (up )?"
                             r"(the )?(noisy|noise|stains|blur)\w*|(turn|convert|map|translat)\w* [^.]{0,40}\b(images?|"
                             r"slices|scans|photos?)\b[^.]{0,10} (into|to) [^.]{0,30}\b(images?|photos?|scans|ones|"
-                            r"paintings?|sketches|maps?)\b|look like full)"),
+                            r"paintings?|sketches|maps?)\b|look like full|reconstruct\w* (the )?[\w-]+ (mr |mri |ct )?(images?|scans?|"
+                            r"slices)\b(?![^.]*\b(anomal|defect|outlier))|(enhanc|correct|fix)\w* (the )?(colou?rs?|"
+                            r"lighting|exposure|contrast|quality) of [^.]{0,30}\b(images?|photos?|shots?|pictures?|scans?))"),
     _rule("multimodal_classification", r"\b(visual question answering|vqa)\b"),
     _rule("translation", r"\b(translat\w*|machine translation)\b(?![^.]*\b" + _IMAGES + r"\b)|\b(english|french|"
                          r"german|spanish|chinese|japanese|hindi|portuguese|italian|russian|arabic) (to|into) "
                          r"(english|french|german|spanish|chinese|japanese|hindi|portuguese|italian|russian|arabic)\b|"
-                         r"\b(paraphras\w*|rewrit\w* (\w+ ){0,4}(sentences?|text)s?\b|code[- ]to[- ]code|grammar (error )?"
+                         r"\bparallel (text|corpus|corpora|sentences|data)\b|\b(paraphras\w*|rewrit\w* (\w+ ){0,4}(sentences?|text)s?\b|code[- ]to[- ]code|grammar (error )?"
                          r"correction|errors corrected|convert \w+ (methods|code|functions|programs)\b[^.]{0,20}\b(in)?to)"),
     _rule("question_answering", r"\b(answer\w* (the |user |natural[- ]language )?questions?|question[- ]answering|"
-                                r"qa (model|system)|squad|\w+ that answers|extractive qa|multiple[- ]choice questions?)\b"),
+                                r"answers? (a |the )?(series of |set of |few )?(follow-up )?questions?|qa (model|system)|squad|\w+ that answers|extractive qa|multiple[- ]choice questions?)\b"),
     _rule("token_classification", r"\b(parts?[- ]of[- ]spe\w+|pos[- ]tag\w*|named[- ]entit\w*|ner\b|"
                                   r"(tag|label|classify) (each|every) (word|token|character)|(each|every) (word|token) "
                                   r"(belongs|gets|is (labell?ed|tagged|assigned))|token classification|slot filling|"
                                   r"bio tags|entity (recognition|extraction)|mentions? out of|extract\w* (every|all|each) "
                                   r"[\w ]{0,20}mentions?|sequence label\w*|tagg\w* each (character|word|token)|"
-                                  r"(after|for) each (word|token)|redact\w*|de-?identif\w*)"),
+                                  r"(after|for) each (word|token)|redact\w*|de-?identif\w*|bio-tag\w*|tag\w* (the )?[\w ,]{0,40}\bmentions|"
+                                  r"highlight\w* (the )?(exact )?(words|spans|phrases|tokens))"),
     _rule("image_captioning", r"\b(caption\w*|describ\w* (the content of )?(an |the |each )?" + _IMAGES + r"|"
                               r"image[- ]to[- ]text|alt[- ]text|ocr\b|optical character recognition|scene text|"
                               r"text recognition|(in)?to latex|im2latex|what is in (front of|the (photo|picture|image))|"
-                              r"transcri\w* (the )?handwrit\w*|handwrit\w* (text|word|line)s? recognition)"),
+                              r"transcri\w* (the )?handwrit\w*|handwrit\w* (text|word|line)s? recognition|(write|generat|draft)\w* "
+                              r"[^.]{0,40}\b(reports?|findings|descriptions?) (for|of) (each|every|the|an?) [^.]{0,20}"
+                              r"\b(images?|photos?|radiographs?|x-?rays?|scans?)|read\w* [^.]{0,30}\b(numbers|text|digits|"
+                              r"plates|words)\b[^.]{0,20}\bfrom [^.]{0,30}\b(photos?|images?|crops|scans|pictures))"),
     _rule("speech_recognition", r"\b(speech[- ]to[- ]text|transcri\w*|asr\b|automatic speech recognition|ctc\b|"
                                 r"dictations?|speech recognition(?![^.]*\b(commands?|keywords?|digits?)\b)|"
                                 r"(audio|calls?|recordings?|speech|voice)\b[^.]{0,60}\b(into|to) (searchable |written )?text)"),
-    _rule("anomaly_detection", r"\b(anomal\w*|outliers?|novelty detection)\b(?![^.]*\bclassif)"),
+    _rule("anomaly_detection", r"\b(anomal\w*|outliers?|novelty detection)\b(?![^.]*\bclassif)|\bonly (have )?"
+                               r"([\w-]+ ){0,2}of (good|normal|healthy|defect-free)\b|\bwhat (healthy|normal) "
+                               r"(\w+ )?looks like\b|\bdefect-free (training )?(images|samples|parts|data)\b"),
     _rule("time_series_classification", r"\b(ecg\w*|ekg|eeg|emg|accelerometers?|gyroscopes?|imu|inertial|human activity|"
                                         r"activity recognition|ucr archive|uea archive|classif\w* (the |each |"
                                         r"multivariate |univariate )?time[- ]series|time[- ]series classification)\b|"
@@ -97,7 +105,8 @@ _FAMILY_RULES = (
                                         r"\bseries\b[^.]{0,80}\b(class(es)?|classif\w*)\b|\bclassif\w* [^.]{0,40}\bseries\b"),
     _rule("audio_classification", r"\b(spoken|speech|waveforms?|audio|sounds?|sound clips?|voice|recordings?|"
                                   r"keyword spotting|spectrograms?|\.?wav files?|music genres?|bird ?(calls?|songs?)|"
-                                  r"speakers?|microphones?|listen\w*|acoustic|\d+(\.\d+)? ?k?hz)\b"),
+                                  r"speaker (identification|recognition|verification|diarization|id)|which speaker|microphones?|listen\w* to|"
+                                  r"acoustic|\d+(\.\d+)? ?k?hz)\b"),
     _rule("time_series_forecasting", r"\b(forecast\w*|predict\w* (the )?(next|future|coming|upcoming)\b(?! (word|"
                                      r"character|token|letter|frame))|\d+[- ](step|day|hour|week|month|minute)s?[- ]ahead|"
                                      r"\d+ (minutes?|hours?|days?|weeks?|steps?) ahead|day[- ]ahead|(for|over) the "
@@ -107,15 +116,17 @@ _FAMILY_RULES = (
                                      r"tonight|next (hour|day|week|month|quarter|year)'s)|(predict|estimat|project)\w* "
                                      r"(?!whether|if\b)[^.]{0,60}\b(from|using|given|based on) (the )?(last|previous|"
                                      r"past|preceding) " + _NUMBER + r" (minutes?|hours?|days?|weeks?|months?|years?|"
-                                     r"steps?|readings))"),
+                                     r"steps?|readings)|(given|from|using) (the )?(last|previous|past) " + _NUMBER +
+                                     r" (minutes?|hours?|days?|weeks?|months?)\b[^.?]{0,40}\b(what will|next))"),
     _rule("object_detection", r"\bobject detection\b|\bbounding[- ]box\w*|\b(yolo\w*|faster r-?cnn|mask r-?cnn|"
-                              r"retinanet|ssd|detr|detectron\w*|sahi)\b|\b(detect\w*|locali[sz]\w*|locat\w*|put|draw)\b"
+                              r"retinanet|ssd|detr|detectron\w*|sahi)\b|\bboxing (every|each|all)\b|\b(detect\w*|locali[sz]\w*|locat\w*|put|draw)\b"
                               r"[^.]*\bbox(es)?\b|\b(object )?locali[sz]ation\b"),
     _rule("image_segmentation", r"\b(segment\w*(?! (customers|users|clients|the market|markets|audiences))|"
                                 r"pixel[- ]?(wise|level)|(each|every) pixel|masks?\b(?! r-?cnn)|u-?net|segformer|"
-                                r"deeplab\w*|mask2former)"),
+                                r"deeplab\w*|mask2former|scene parsing|segnet)"),
     _rule("video_classification", r"\b(videos?|video clips?|videomae|footage|kinetics|ucf-?101|hmdb\w*|i3d|"
-                                  r"two[- ]stream|surveillance|\d+ (human )?actions)\b|\baction recognition\b"),
+                                  r"two[- ]stream|surveillance|\d+ (human )?actions|webcam)\b|\baction recognition\b|\b(gestures?|actions?)\b"
+                                  r"[^.]{0,60}\bclips\b|\bclips\b[^.]{0,60}\b(gestures?|actions?)\b"),
     _rule("image_similarity", r"\b(siamese|triplet loss|face verification|metric learning|similar " + _IMAGES +
                               r"|visually similar|image (retrieval|similarity)|reverse image search|same person|"
                               r"re-?identification|which individual|closest (items|images|products|matches)|"
@@ -130,6 +141,7 @@ _FAMILY_RULES = (
                              r"headlines|jokes|recipes|repl(y|ies)|responses?|summar(y|ies)|functions?|code)|language model\w*|"
                              r"next (word|character|token)|model writes|draft\w*|subject lines?|text[- ]to[- ]sql|"
                              r"into sql|code generation|from (its|the) docstring|"
+                             r"come up with (a |an )?(full |new |short )?(recipes?|stor(y|ies)|names?|poems?|titles?|slogans?)|"
                              r"summari[sz]\w*|text generation|(build|train) (a |an )?chatbot|char(acter)?[- ]level "
                              r"(rnn|lstm|model))\b"),
     _rule("recommendation", r"\b(recommend(er|ation)s?\b|recommend\w* \w+ to (users|customers|people|learners|"
@@ -141,7 +153,9 @@ _FAMILY_RULES = (
                                        r"pairs?\b|\b(multimodal|multi-modal)\b|\b(photo|image|poster|picture)s? and (its |"
                                        r"their |the |a )?(short )?(name|title|plot|summary|text|description|caption)s?\b|"
                                        r"\b(title|text|caption|description|summary) and (the |its |their )?(image|photo|"
-                                       r"poster|picture)s?\b"),
+                                       r"poster|picture)s?\b|\b(photos?|images?|pictures?)\b,? (and|plus|with) [^.]{0,25}"
+                                       r"\b(free-text |recipe |product )?(text|descriptions?|words)\b|\bboth the (picture|"
+                                       r"image|photo)s? and the (text|words|description)"),
     _rule("image_regression", r"\b(predict\w*|estimat\w*|regress\w*|count\w*)\b[^.]{0,40}\b(age|price|count|"
                               r"number|weight|bmi|score|value|how many|angle|fractions?|depth|distance|speed|yield)\b"
                               r"[^.]{0,40}\b(from|of|in|given|using) [^.]{0,20}" + _IMAGES + r"\b|\b" + _IMAGES +
@@ -318,8 +332,8 @@ _MULTILABEL = re.compile(r"\b(multi[- ]?label|multiple labels|several labels|mor
                          r"which of (the )?\d+ [\w ]{0,30}(appear|are present)|several \w+ (can|may) (appear|sing|be)|"
                          r"more than one (can|may)|which [\w ]{0,30} are (calling|present|visible|singing)|"
                          r"several at once|at the same time|(several|some|any|one or more|zero or more) of (the |"
-                         r"these |those )?(\d+|" + "|".join(_NUMBER_WORDS) + r") \w+|any number of (labels|tags|"
-                         r"classes|categories|topics)|multiple (tags|topics|categories|genres)( each| per)?)\b",
+                         r"these |those )?(\d+|" + "|".join(_NUMBER_WORDS) + r") \w+|any number of (the )?((?:\d+|" + "|".join(_NUMBER_WORDS) + r") )?[\w-]*"
+                         r" ?(labels|tags|classes|categories|topics|superclasses|genres)|multiple (tags|topics|categories|genres)( each| per)?)\b",
                          re.I)
 # Wordings of a two-way decision that state no class count ("is this mushroom edible?", "detect fraud")
 _BINARY_KIND = re.compile(r"\b(whether|is (this|it|there|the) [^.?]{0,40}\?|(is|are) [\w ]{1,30} or (not|\w+)\b|"

@@ -3,9 +3,9 @@
 ``task_fit``: a synthetic batch shaped as the task states (not as the model's input happens to be) goes through the
 model; its outputs, their activations and the compiled loss must fit the task's output (`verify.task_fit`).
 
-``learns``: STEPS train steps on a tiny batch whose targets follow from its inputs (class-dependent input levels,
+``learns``: up to STEPS train steps on a tiny batch whose targets follow from its inputs (class-dependent input levels,
 class-dependent token ranges, per-sample constant images to reconstruct), the "overfit one batch" check: the loss
-must fall below LEARN_RATIO of its first value.
+must fall below LEARN_RATIO of its first value (and stay there for SETTLED steps).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from dlcodegen.verify.task_fit import SeenModel, SeenOutput, fit_error, output_k
 BATCH = 8
 FREE_DIM = 32
 STEPS = 50
+MIN_STEPS = 10
+SETTLED = 3
 LEARN_RATIO = 0.8
 
 
@@ -235,14 +237,27 @@ def learns(run: Run, model, train_on_batch) -> None:
         y = dict(zip(names, targets)) if isinstance(getattr(model, "loss", None), dict) and len(names) == len(
             targets) else keras.tree.pack_sequence_as(model(x, training=False), targets)
         step = lambda: train_on_batch(model, x, y)  # noqa: E731
-    history = [_first_loss(step()) for _ in range(STEPS)]
-    first, best = history[0], min(history[-5:])
+    history = _losses_until_learned(step)
+    first, best = history[0], min(history[-SETTLED:])
     if not all(math.isfinite(value) for value in history):
-        raise LevelFailed(f"the loss became {history[-1]} after {STEPS} steps (first {first:.4g})")
+        raise LevelFailed(f"the loss became {history[-1]} after {len(history)} steps (first {first:.4g})")
     if not best < LEARN_RATIO * first:
-        raise LevelFailed(f"the loss went from {first:.4g} to {best:.4g} in {STEPS} steps on one tiny batch "
+        raise LevelFailed(f"the loss went from {first:.4g} to {best:.4g} in {len(history)} steps on one tiny batch "
                           f"(expected below {LEARN_RATIO * first:.4g})")
-    run.note(f"learns: loss {first:.4g} -> {best:.4g} in {STEPS} steps on one batch of {BATCH}")
+    run.note(f"learns: loss {first:.4g} -> {best:.4g} in {len(history)} steps on one batch of {BATCH}")
+
+
+def _losses_until_learned(step) -> list[float]:
+    """The loss of each step, up to STEPS; stopped early once SETTLED steps in a row (after MIN_STEPS) are below
+    LEARN_RATIO x the first (a large model's steps cost seconds on CPU), or at a non-finite loss."""
+    history: list[float] = []
+    for _ in range(STEPS):
+        history.append(_first_loss(step()))
+        if not math.isfinite(history[-1]):
+            break
+        if len(history) >= MIN_STEPS and all(value < LEARN_RATIO * history[0] for value in history[-SETTLED:]):
+            break
+    return history
 
 
 def _own_step_data(batch: _Batch, model, x, outputs, family: str) -> tuple:
