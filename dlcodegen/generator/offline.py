@@ -274,7 +274,7 @@ class ProjectSpec:
     layers: list[LayerCall] = field(default_factory=list)
     backbone: str | None = None  # a keras.applications builder the plan names
     optimizer: str = "Adam"
-    learning_rate: float = 0.001
+    learning_rate: float = 0.001  # DEFAULT_LEARNING_RATE
     loss: str = ""
     metrics: list[str] = field(default_factory=list)
     batch_size: int = 32
@@ -295,6 +295,13 @@ class ProjectSpec:
     @property
     def samples(self) -> int:
         return int(self.sample_rate * self.clip_seconds)
+
+    @property
+    def model_size(self) -> tuple[int, int]:
+        """(height, width) the network works at: the stated size, scaled down to MAX_MODEL_SIDE on its long side
+        (a 1024x1024 image through a CNN needs gigabytes per batch on a CPU)."""
+        scale = min(1.0, MAX_MODEL_SIDE / max(self.height, self.width))
+        return max(32, round(self.height * scale)), max(32, round(self.width * scale))
 
 
 def _family(spec: TaskSpec) -> str:
@@ -381,9 +388,25 @@ def _data_location(requirement: str, attributes: str, sample, same_family: bool,
     return names
 
 
+DEFAULT_LEARNING_RATE = 0.001
+MIN_SCRATCH_LEARNING_RATE = 1e-4
+MAX_MODEL_SIDE = 256  # pixels on the long side of the image a model works at (larger stated images are resized)
 _PLACEHOLDER_PATHS = {"image": "data/images", "noise": "data/images", "image_text": "data/images",
                       "audio": "data/audio", "text": "data/train.csv", "tabular": "data/train.csv",
                       "time_series": "data/series.csv", "volume": "data/volumes"}
+
+
+def _learning_rate(plan: Plan, notes: list[str]) -> float:
+    """The plan's learning rate, unless it is a fine-tuning rate for pretrained weights (below
+    MIN_SCRATCH_LEARNING_RATE): offline models train from scratch, where such a rate barely moves the weights."""
+    rate = plan.learning_rate
+    if not rate or not 0 < rate < 1:
+        return DEFAULT_LEARNING_RATE
+    if rate < MIN_SCRATCH_LEARNING_RATE:
+        notes.append(f"the plan's learning rate {rate:g} suits fine-tuning pretrained weights; the model trains from "
+                     f"scratch here, so {DEFAULT_LEARNING_RATE:g}")
+        return DEFAULT_LEARNING_RATE
+    return float(rate)
 
 
 def project_spec(requirement: str, plan: Plan, sample=None, task: TaskSpec | None = None,
@@ -406,7 +429,7 @@ def project_spec(requirement: str, plan: Plan, sample=None, task: TaskSpec | Non
         requirement=requirement, plan=plan, task=task, family=family, template=template, output_kind=kind,
         **_input_facts(task, family, notes), **_output_facts(task, kind, family, notes), layers=layers,
         backbone=backbone, optimizer=_OPTIMIZERS.get(normalize_label(plan.optimizer) or "", "Adam"),
-        learning_rate=float(plan.learning_rate) if plan.learning_rate and 0 < plan.learning_rate < 1 else 0.001,
+        learning_rate=_learning_rate(plan, notes),
         loss=loss, metrics=_metrics(plan, kind, loss.startswith("sparse")) if loss else [],
         batch_size=int(plan.batch_size) if plan.batch_size and 1 <= plan.batch_size <= 4096 else 32,
         epochs=int(plan.epochs) if plan.epochs and 1 <= plan.epochs <= 1000 else 10,

@@ -68,8 +68,20 @@ def variants(requirement: str, attributes: Attributes, rng: random.Random) -> li
 
 
 def family_label(row: dict) -> str | None:
+    """A row's family: its `family` key (real-world items are labelled with one), else its DLPlanData category's."""
+    if row.get("family"):
+        return row["family"]
     family = family_of_category(row.get("task_category"))
     return family.name if family else None
+
+
+def realworld_rows(path: str | Path) -> list[dict]:
+    """The real-world task items (`datasets_builder/realworld_tasks`) as training rows of `training_texts`."""
+    import json
+
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [{"user_requirement": row["requirement"], "dataset_attributes": row["attributes"], "family": row["task"]}
+            for row in map(json.loads, filter(str.strip, lines))]
 
 
 def training_texts(rows: Sequence[dict], seed: int = 0) -> tuple[list[str], list[str], list[int]]:

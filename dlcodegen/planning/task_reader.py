@@ -83,7 +83,8 @@ _FAMILY_RULES = (
                                   r"bio tags|entity (recognition|extraction)|mentions? out of|extract\w* (every|all|each) "
                                   r"[\w ]{0,20}mentions?|sequence label\w*|tagg\w* each (character|word|token)|"
                                   r"(after|for) each (word|token)|redact\w*|de-?identif\w*|bio-tag\w*|tag\w* (the )?[\w ,]{0,40}\bmentions|"
-                                  r"highlight\w* (the )?(exact )?(words|spans|phrases|tokens))"),
+                                  r"highlight\w* (the )?(exact )?(words|spans|phrases|tokens)|split\w* (an? |the )?[\w ]{0,20}\b(strings?|"
+                                  r"texts?|sentences?|addresses|names)\b[^.?]{0,60}\binto [\w ]+, [\w ]+)"),
     _rule("image_captioning", r"\b(caption\w*|describ\w* (the content of )?(an |the |each )?" + _IMAGES + r"|"
                               r"image[- ]to[- ]text|alt[- ]text|ocr\b|optical character recognition|scene text|"
                               r"text recognition|(in)?to latex|im2latex|what is in (front of|the (photo|picture|image))|"
@@ -169,7 +170,7 @@ _FAMILY_RULES = (
                                  r"categori[sz]e|classify|flag)\w* (each |every |incoming |the |our |all )?(\w+ ){0,2}"
                                  r"(tickets?|emails?|messages?|reviews?|tweets?|comments?|posts?|articles?|complaints?|"
                                  r"queries|abstracts|papers|headlines|chats?|transcripts))\b"),
-    _rule("tabular_regression", r"\b(regress\w*|how much (will|does|is)|estimat\w* (the )?(price|cost|value|amount))"
+    _rule("tabular_regression", r"\bhow much will [^.?]{0,60}\b(cost|be worth|sell for|earn|pay)\b|\b(regress\w*|how much (will|does|is)|estimat\w* (the )?(price|cost|value|amount))"
                                 r"\b(?=[^.]*\b" + _TABULAR + r")|\b" + _TABULAR + r"\b[^.]*\b(regress\w*)|"
                                 r"\b(predict|estimat)\w* (the )?[\w ]{0,25}\b(yield|price|rent|cost|amount|duration|"
                                 r"how long|levels?|salary|count)\b[^.]{0,40}\bfrom [^.]{0,40}\w+, \w+(,| and) \w+|"
@@ -215,6 +216,8 @@ def _words(match: re.Match, limit: int = 60) -> str:
 
 _SIZE = re.compile(r"\b(\d{2,4})\s*[x×X*]\s*(\d{2,4})(?:\s*[x×X*]\s*(\d{1,3}))?(?:\s*(?:px|pixels?))?\b")
 _TUPLE_SIZE = re.compile(r"\((?:[A-Za-z_][\w\s*]*,\s*)?(\d{2,4}),\s*(\d{2,4})(?:,\s*(\d{1,3}))?\)")
+_HIGH_WIDE = re.compile(r"\b(\d{2,4})\s*(?:px|pixels?)?\s+(high|tall|wide)\s*(?:,|and|by|x)?\s*(\d{2,4})\s*(?:px|pixels?)?"
+                        r"\s+(wide|high|tall)\b", re.I)
 _SQUARE = re.compile(r"\b(\d{2,4})\s*(?:px|pixels?)(?:\s+square)?\b", re.I)
 _CHANNELS = ((re.compile(r"\b(gr[ae]y\s?-?scale|single[- ]channel|1[- ]channel|one[- ]channel|black[- ]and[- ]white|"
                          r"monochrome)\b", re.I), 1),
@@ -226,13 +229,16 @@ _CLIP = re.compile(r"\b" + _NUMBER + r"[- ]?(?:seconds?|secs?|s)\b(?=[^.]{0,25}\
 _SEQUENCE = re.compile(r"\b(?:max(?:imum)?[ _-]?(?:sequence[ _-]?)?len(?:gth)?|sequences? of|padded to|truncated to|"
                        r"up to|windows? of|at most)\s*(?:=|:)?\s*" + _NUMBER + r"\s*(tokens|words|characters|"
                        r"time ?steps|steps|samples|frames)\b", re.I)
+_PER_EXAMPLE = re.compile(r"\b" + _NUMBER + r"\s+(?:data )?(samples|time ?steps|points|readings|values|frames)\s+"
+                          r"(?:each|per (?:beat|window|sample|series|row|segment|example|recording|sequence))\b", re.I)
 _WINDOW = re.compile(r"\b(?:previous|past|last|preceding)\s+" + _NUMBER + r"\s+(minutes?|hours?|days?|weeks?|"
                      r"months?|years?|steps?|time ?steps?|readings|observations|values)\b", re.I)
 _FREQUENCY = {"minute": "minutes", "hourly": "hours", "daily": "days", "weekly": "weeks", "monthly": "months"}
 _PER_UNIT = {("hours", "days"): 24, ("hours", "weeks"): 168, ("days", "weeks"): 7, ("minutes", "hours"): 60,
              ("days", "months"): 30, ("months", "years"): 12, ("days", "years"): 365}
 _FEATURES = re.compile(r"\b" + _NUMBER + r"\s+(?:numeric(?:al)? |input |continuous |categorical |sensor |"
-                       r"independent )?(features|columns|variables|attributes|sensors|predictors|signals)\b", re.I)
+                       r"independent |(?!of\b|per\b|and\b)[a-z-]+ )?(features|columns|variables|attributes|sensors|"
+                       r"predictors|signals)\b", re.I)
 _VOCABULARY = re.compile(r"\b(?:vocabulary (?:size )?(?:of )?" + _NUMBER + r"|" + _NUMBER +
                          r"[- ](?:word|token) vocabulary|top " + _NUMBER + r" (?:most (?:frequent|common) )?words)",
                          re.I)
@@ -251,6 +257,11 @@ def _image_facts(text: str) -> dict[str, Fact]:
             facts["channels"] = Fact(third, words)
         elif third:
             facts["depth"] = Fact(third, words)
+    elif (sides := _HIGH_WIDE.search(text)) and {sides.group(2).lower(), sides.group(4).lower()} - {"tall"} \
+            in ({"high", "wide"}, {"wide"}):
+        first, second = int(sides.group(1)), int(sides.group(3))
+        height, width = (first, second) if sides.group(2).lower() in ("high", "tall") else (second, first)
+        facts["height"], facts["width"] = Fact(height, sides.group(0)), Fact(width, sides.group(0))
     elif square := _SQUARE.search(text):
         side = int(square.group(1))
         facts["height"] = facts["width"] = Fact(side, square.group(0))
@@ -282,6 +293,8 @@ def _sequence_facts(text: str) -> dict[str, Fact]:
     facts: dict[str, Fact] = {}
     if (sequence := _SEQUENCE.search(text)) and (value := _count(sequence.group(1))):
         facts["sequence_length"] = Fact(value, sequence.group(0))
+    elif (each := _PER_EXAMPLE.search(text)) and (value := _count(each.group(1))):
+        facts["sequence_length"] = Fact(value, each.group(0))
     elif window := _window_length(text):
         facts["sequence_length"] = window
     if (features := _FEATURES.search(text)) and (value := _count(features.group(1))):
@@ -345,9 +358,16 @@ _RATINGS = re.compile(r"\b(predict\w* (the )?(stars?|ratings?)|rating prediction
 _HORIZON = re.compile(r"\b(?:next|following|coming|upcoming)\s+" + _NUMBER + r"\s+(minutes?|hours?|days?|weeks?|"
                       r"months?|quarters?|years?|steps?|time ?steps?|values|points)\b|\b(\d+)[- ](?:step|day|hour|"
                       r"week|month)s?[- ]ahead\b|\bhorizon (?:of )?(\d+)\b", re.I)
+_SPAN = re.compile(r"\bforecast\w*\s+(?:the\s+)?(?:next\s+)?" + _NUMBER + r"\s+(hours?|days?|weeks?|months?|years?)\s+"
+                   r"of\s+(hourly|daily|weekly|monthly)\b", re.I)
+# "predict the longitude and latitude": the regression targets named one by one
+_TARGETS = re.compile(r"\b(?:predict|estimat|forecast|regress)\w*\s+(?:the\s+)?([a-z-]+(?:,\s+(?:the\s+)?[a-z-]+)*),?\s+"
+                      r"and\s+(?:the\s+)?([a-z-]+)\b(?!\s+(?:data|features|columns|images|photos))", re.I)
 _TARGET_COLUMN = re.compile(r"(?:target(?: column| variable)?|label column|predict(?:ing)? the)\s*(?:is|=|:)?\s*"
                             r"[`'\"]([\w .-]{1,40})[`'\"]|[`'\"]([\w.-]{1,40})[`'\"] (?:column|field)(?: is the "
                             r"(?:target|label))?", re.I)
+_NOT_TARGETS = {"whether", "which", "if", "how", "what", "when", "where", "classify", "detect", "future", "next", "it",
+                "them", "then", "evaluate", "compare", "explain", "visualize", "visualise", "report"}
 _NOT_CLASSES = {"train", "test", "training", "validation", "images", "text", "data", "image", "photos"}
 
 
@@ -363,7 +383,9 @@ def _named_classes(text: str) -> Fact[tuple] | None:
 
 
 # "my 3 cats (Mia, Leo, Nala)": a count, a noun and a list of exactly that many names
-_COUNTED_LIST = re.compile(r"\b" + _NUMBER + r"\s+(?:[\w-]+\s+){0,2}?[\w-]+\s*[(:]\s*([^():]{3,200}?)\s*[).]", re.I)
+_COUNTED_LIST = re.compile(r"\b" + _NUMBER + r"\s+(?:[\w-]+\s+){0,2}?(?!(?:features|signals|columns|sensors|channels|"
+                           r"variables|inputs|fields|attributes|predictors|measurements|readings|files|steps)\b)"
+                           r"[\w-]+\s*[(:]\s*([^():]{3,200}?)\s*[).]", re.I)
 
 
 def _split_names(listed: str) -> list[str]:
@@ -430,6 +452,15 @@ def _output_facts(text: str) -> dict[str, Fact]:
         number = horizon.group(1) or horizon.group(3) or horizon.group(4)
         if value := _count(number):
             facts["horizon"] = Fact(value, horizon.group(0))
+    elif span := _SPAN.search(text):
+        count, unit = _count(span.group(1)), span.group(2).lower().rstrip("s") + "s"
+        frequency = _FREQUENCY[span.group(3).lower()]
+        if count:
+            facts["horizon"] = Fact(count * _PER_UNIT.get((frequency, unit), 1), span.group(0))
+    if targets := _TARGETS.search(text):
+        names = [name for name in re.split(r",\s+(?:the\s+)?", targets.group(1)) if name] + [targets.group(2)]
+        if not {name.lower() for name in names} & _NOT_TARGETS:
+            facts["targets"] = Fact(len(names), targets.group(0))
     if column := _TARGET_COLUMN.search(text):
         facts["target_column"] = Fact((column.group(1) or column.group(2)).strip(), column.group(0))
     return facts
@@ -529,6 +560,8 @@ def read_task_as(requirement: str, attributes: Attributes, task: Fact[str]) -> T
         output.pop("classes", None), output.pop("class_names", None)
     if family is not None and family.name != "time_series_forecasting":
         output.pop("horizon", None)
+    if family is None or family.output != "regression":
+        output.pop("targets", None)
     return TaskSpec(task=task, input=InputSpec(kind=_input_kind(family, image, text), **inputs),
                     output=OutputSpec(kind=_output_kind(family, output, text), **output))
 

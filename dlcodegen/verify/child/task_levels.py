@@ -21,6 +21,7 @@ BATCH = 8
 FREE_DIM = 32
 STEPS = 50
 MIN_STEPS = 10
+CHECK_EVERY = 5  # steps between measurements of the loss in inference mode
 SETTLED = 3
 LEARN_RATIO = 0.8
 
@@ -229,6 +230,9 @@ def learns(run: Run, model, train_on_batch) -> None:
     if _own_train_step(model):
         data = _own_step_data(batch, model, x, outputs, family)
         step = lambda: train_on_batch(model, *data)  # noqa: E731
+        history = _losses_until_learned(step)
+        first, last, steps = history[0], min(history[-SETTLED:]), len(history)
+        what = "training loss"
     else:
         losses = _losses(model, len(outputs))
         targets = [batch.target(tuple(output.shape)[1:], loss, int_inputs[-1] if int_inputs else None)
@@ -236,20 +240,37 @@ def learns(run: Run, model, train_on_batch) -> None:
         names = list(getattr(model, "output_names", None) or [])
         y = dict(zip(names, targets)) if isinstance(getattr(model, "loss", None), dict) and len(names) == len(
             targets) else keras.tree.pack_sequence_as(model(x, training=False), targets)
-        step = lambda: train_on_batch(model, x, y)  # noqa: E731
-    history = _losses_until_learned(step)
-    first, best = history[0], min(history[-SETTLED:])
+        # measured in inference mode before and after: dropout and augmentation make the training loss too noisy
+        measure = lambda: _first_loss(model.test_on_batch(x, y))  # noqa: E731
+        history, steps = _measured_until_learned(lambda: train_on_batch(model, x, y), measure)
+        first, last = history[0], history[-1]
+        what = "loss"
     if not all(math.isfinite(value) for value in history):
-        raise LevelFailed(f"the loss became {history[-1]} after {len(history)} steps (first {first:.4g})")
-    if not best < LEARN_RATIO * first:
-        raise LevelFailed(f"the loss went from {first:.4g} to {best:.4g} in {len(history)} steps on one tiny batch "
+        raise LevelFailed(f"the {what} became {history[-1]} after {steps} steps (first {first:.4g})")
+    if not last < LEARN_RATIO * first:
+        raise LevelFailed(f"the {what} went from {first:.4g} to {last:.4g} in {steps} steps on one tiny batch "
                           f"(expected below {LEARN_RATIO * first:.4g})")
-    run.note(f"learns: loss {first:.4g} -> {best:.4g} in {len(history)} steps on one batch of {BATCH}")
+    run.note(f"learns: {what} {first:.4g} -> {last:.4g} in {steps} steps on one batch of {BATCH}")
+
+
+def _measured_until_learned(step, measure) -> tuple[list[float], int]:
+    """(the measured loss before training and every CHECK_EVERY steps, the steps done): up to STEPS; stopped once (after
+    MIN_STEPS) it is below LEARN_RATIO x the first (a large model's steps cost seconds on CPU), or not finite."""
+    history, done = [measure()], 0
+    while done < STEPS:
+        done += 1
+        step()
+        if done % CHECK_EVERY and done != STEPS:
+            continue
+        history.append(measure())
+        if not math.isfinite(history[-1]) or (done >= MIN_STEPS and history[-1] < LEARN_RATIO * history[0]):
+            break
+    return history, done
 
 
 def _losses_until_learned(step) -> list[float]:
-    """The loss of each step, up to STEPS; stopped early once SETTLED steps in a row (after MIN_STEPS) are below
-    LEARN_RATIO x the first (a large model's steps cost seconds on CPU), or at a non-finite loss."""
+    """The training loss of each step (a model with its own train_step), up to STEPS; stopped early once SETTLED
+    steps in a row (after MIN_STEPS) are below LEARN_RATIO x the first, or at a non-finite loss."""
     history: list[float] = []
     for _ in range(STEPS):
         history.append(_first_loss(step()))
