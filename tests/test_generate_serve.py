@@ -7,6 +7,7 @@ import json
 import pytest
 
 from dlcodegen.cli import main as cli_main
+from test_verify_task import CATS_DOGS
 
 pytestmark = pytest.mark.slow
 
@@ -37,22 +38,8 @@ def test_one_item_end_to_end(served_model, built_datasets, codeeval, tmp_path, m
 
 
 CATS_DOGS_REQUIREMENT = "Classify images of cats and dogs (128x128 RGB) with a small CNN."
-# Runs and trains a step, but its output is (batch, 128, 128, 64): no head for two classes.
-UNFIT_PROJECT = '''```python
-from tensorflow import keras
-from tensorflow.keras import layers
-
-
-def build_model():
-    model = keras.Sequential([keras.Input(shape=(128, 128, 3)), layers.Conv2D(2, (3, 3), padding="same"),
-                              layers.Dense(64)])
-    model.compile(optimizer="adam", loss="binary_crossentropy")
-    return model
-
-
-if __name__ == "__main__":
-    build_model()
-```'''
+# Runs and trains a step, but its output is (batch, 128, 128, 64): no head for two classes (an LLM's fenced answer).
+UNFIT_PROJECT = f"```python{CATS_DOGS}```"
 
 
 class UnfitFirstAnswer:
