@@ -5,7 +5,7 @@ model; its outputs, their activations and the compiled loss must fit the task's 
 
 ``learns``: up to STEPS train steps on a tiny batch whose targets follow from its inputs (class-dependent input levels,
 class-dependent token ranges, per-sample constant images to reconstruct), the "overfit one batch" check: the loss
-must fall below LEARN_RATIO of its first value (and stay there for SETTLED steps).
+must fall below LEARN_RATIO of its first value (it stops early once SETTLED steps in a row are below).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ BATCH = 8
 FREE_DIM = 32
 STEPS = 50
 MIN_STEPS = 10
-CHECK_EVERY = 5  # steps between measurements of the loss in inference mode
-SETTLED = 3
+SETTLED = 3  # steps in a row below the ratio that end the level early (then the verdict is a pass)
+VERDICT_STEPS = 5  # the verdict's loss: the lowest of the last VERDICT_STEPS steps
 LEARN_RATIO = 0.8
 
 
@@ -230,9 +230,6 @@ def learns(run: Run, model, train_on_batch) -> None:
     if _own_train_step(model):
         data = _own_step_data(batch, model, x, outputs, family)
         step = lambda: train_on_batch(model, *data)  # noqa: E731
-        history = _losses_until_learned(step)
-        first, last, steps = history[0], min(history[-SETTLED:]), len(history)
-        what = "training loss"
     else:
         losses = _losses(model, len(outputs))
         targets = [batch.target(tuple(output.shape)[1:], loss, int_inputs[-1] if int_inputs else None)
@@ -240,37 +237,20 @@ def learns(run: Run, model, train_on_batch) -> None:
         names = list(getattr(model, "output_names", None) or [])
         y = dict(zip(names, targets)) if isinstance(getattr(model, "loss", None), dict) and len(names) == len(
             targets) else keras.tree.pack_sequence_as(model(x, training=False), targets)
-        # measured in inference mode before and after: dropout and augmentation make the training loss too noisy
-        measure = lambda: _first_loss(model.test_on_batch(x, y))  # noqa: E731
-        history, steps = _measured_until_learned(lambda: train_on_batch(model, x, y), measure)
-        first, last = history[0], history[-1]
-        what = "loss"
+        step = lambda: train_on_batch(model, x, y)  # noqa: E731
+    history = _losses_until_learned(step)
+    first, last, steps = history[0], min(history[-VERDICT_STEPS:]), len(history)
     if not all(math.isfinite(value) for value in history):
-        raise LevelFailed(f"the {what} became {history[-1]} after {steps} steps (first {first:.4g})")
+        raise LevelFailed(f"the loss became {history[-1]} after {steps} steps (first {first:.4g})")
     if not last < LEARN_RATIO * first:
-        raise LevelFailed(f"the {what} went from {first:.4g} to {last:.4g} in {steps} steps on one tiny batch "
+        raise LevelFailed(f"the loss went from {first:.4g} to {last:.4g} in {steps} steps on one tiny batch "
                           f"(expected below {LEARN_RATIO * first:.4g})")
-    run.note(f"learns: {what} {first:.4g} -> {last:.4g} in {steps} steps on one batch of {BATCH}")
-
-
-def _measured_until_learned(step, measure) -> tuple[list[float], int]:
-    """(the measured loss before training and every CHECK_EVERY steps, the steps done): up to STEPS; stopped once (after
-    MIN_STEPS) it is below LEARN_RATIO x the first (a large model's steps cost seconds on CPU), or not finite."""
-    history, done = [measure()], 0
-    while done < STEPS:
-        done += 1
-        step()
-        if done % CHECK_EVERY and done != STEPS:
-            continue
-        history.append(measure())
-        if not math.isfinite(history[-1]) or (done >= MIN_STEPS and history[-1] < LEARN_RATIO * history[0]):
-            break
-    return history, done
+    run.note(f"learns: loss {first:.4g} -> {last:.4g} in {steps} steps on one batch of {BATCH}")
 
 
 def _losses_until_learned(step) -> list[float]:
-    """The training loss of each step (a model with its own train_step), up to STEPS; stopped early once SETTLED
-    steps in a row (after MIN_STEPS) are below LEARN_RATIO x the first, or at a non-finite loss."""
+    """The training loss of each step, up to STEPS; stopped early once SETTLED steps in a row (after MIN_STEPS) are
+    below LEARN_RATIO x the first (a large model's steps cost seconds on CPU), or at a non-finite loss."""
     history: list[float] = []
     for _ in range(STEPS):
         history.append(_first_loss(step()))
